@@ -1,0 +1,366 @@
+"""clean_wikitext and WikitextExtractor: the cleaning rules, one by one, and skip-and-count on bad pages."""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+from datatrove.data import Document
+from datatrove.utils.logging import logger
+
+from memtrain_data.pipeline.extractors.wikitext import (
+    PageTimeout,
+    WikitextExtractor,
+    clean_wikitext,
+    time_limit,
+)
+
+# '{{a|' repeated: unclosed templates make mwparserfromhell's tokenizer backtrack (cubic time).
+# 1,500 of them take about 5 s to parse on one core; 300 take about 0.1 s.
+PATHOLOGICAL_SLOW_PAGE = "{{a|" * 1500
+PATHOLOGICAL_SHORT_PAGE = "{{a|" * 300
+
+
+# --------------------------------------------------------------------------- dropped with content
+
+
+def test_refs_and_named_refs_are_dropped() -> None:
+    wikitext = (
+        'Tarnvik lies on the Sela.<ref name="atlas">{{cite book |title=Atlas |year=2011}}</ref> '
+        'It has a harbour.<ref name="atlas"/> It is old.<ref>Hollis 1998, p. 41.</ref>\n\n'
+        "== References ==\n<references/>\n"
+    )
+    assert clean_wikitext(wikitext) == "Tarnvik lies on the Sela. It has a harbour. It is old."
+
+
+def test_templates_infoboxes_and_navboxes_are_dropped() -> None:
+    wikitext = (
+        "{{Short description|Town}}\n{{Infobox settlement\n| name = Tarnvik\n| population = {{formatnum:48200}}\n}}\n"
+        "'''Tarnvik''' is a town.{{citation needed|date=May 2024}}\n\n"
+        "{{Navbox\n| list1 = [[Estavel]] · [[Holmbury]]\n}}\n{{DEFAULTSORT:Tarnvik}}"
+    )
+    assert clean_wikitext(wikitext) == "Tarnvik is a town."
+
+
+def test_tables_are_dropped_including_nested_ones() -> None:
+    wikitext = (
+        "Cargo rose fast.\n"
+        '{| class="wikitable"\n|+ Cargo\n! Year !! Tonnes\n|-\n| 1900 || 412,000\n|-\n'
+        "|\n{|\n| nested || table\n|}\n|}\n"
+        "The port grew."
+    )
+    assert clean_wikitext(wikitext) == "Cargo rose fast. The port grew."
+
+
+def test_files_and_images_are_dropped_with_their_captions() -> None:
+    wikitext = (
+        "[[File:Tarnvik harbour.jpg|thumb|left|The harbour and the [[King Aldric Bridge]] in 1890]]\n"
+        "[[Image:Map.png|200px|A map]]The harbour is deep.[[Media:Song.ogg]]"
+    )
+    assert clean_wikitext(wikitext) == "The harbour is deep."
+
+
+def test_categories_and_interlanguage_links_are_dropped() -> None:
+    wikitext = "Tarnvik is a town.\n\n[[Category:Towns in Brenmark]]\n[[de:Tarnvik]]\n[[fr:Tarnvik]]\n[[zh-min-nan:Tarnvik]]"
+    assert clean_wikitext(wikitext) == "Tarnvik is a town."
+
+
+def test_html_comments_are_dropped_even_when_unclosed() -> None:
+    assert clean_wikitext("Tarnvik <!-- check this -->is a town.") == "Tarnvik is a town."
+    assert clean_wikitext("Tarnvik is a town.<!-- the rest was never closed\n\nHidden.") == "Tarnvik is a town."
+
+
+def test_behaviour_switches_are_dropped() -> None:
+    assert clean_wikitext("__NOTOC__\nTarnvik is a town.__NOEDITSECTION__") == "Tarnvik is a town."
+
+
+@pytest.mark.parametrize(
+    "tag",
+    ["gallery", "timeline", "imagemap", "score", "syntaxhighlight", "source", "pre", "includeonly", "graph"],
+)
+def test_non_prose_tags_are_dropped_with_their_content(tag: str) -> None:
+    wikitext = f"The fair is old.<{tag} mode=packed>\nFile:Lantern.jpg|A lantern\nbar = 1\n</{tag}> It is held in October."
+    assert clean_wikitext(wikitext) == "The fair is old. It is held in October."
+
+
+def test_latex_math_is_dropped_but_plain_math_is_kept() -> None:
+    wikitext = r"The ratio is <math>\frac{a}{b}</math>, where <math>n = 2</math>."
+    assert clean_wikitext(wikitext) == "The ratio is, where n = 2."
+
+
+def test_back_matter_sections_are_dropped_with_their_subsections() -> None:
+    wikitext = (
+        "Intro text of the article.\n\n== History ==\nFounded in 1604.\n\n"
+        "== See also ==\n* [[Estavel]]\n\n== Notes ==\n{{notelist}}\n"
+        "== References ==\n=== Sources ===\n* Hollis, ''Coast'', 1998.\n"
+        "== Further reading ==\n* A book\n\n== Bibliography ==\n* Another\n\n"
+        "== External links ==\n* [https://x.example.org Site]\n"
+    )
+    assert clean_wikitext(wikitext) == "Intro text of the article.\n\nFounded in 1604."
+
+
+@pytest.mark.parametrize(
+    "heading",
+    ["Notes, references and sources", "General references", "Further reading and external links",
+     "''Notes''", "Explanatory notes", "Works cited", "Other websites", "Related pages"],
+)  # fmt: skip
+def test_back_matter_is_recognised_by_its_words(heading: str) -> None:
+    assert clean_wikitext(f"Intro.\n\n== {heading} ==\nHollis, 1998, p. 41.") == "Intro."
+
+
+@pytest.mark.parametrize("heading", ["Works", "Literature", "Sources of the river", "History"])
+def test_sections_that_may_be_prose_are_kept(heading: str) -> None:
+    assert clean_wikitext(f"Intro.\n\n== {heading} ==\nIt rises in the hills.") == "Intro.\n\nIt rises in the hills."
+
+
+def test_only_back_matter_sections_are_dropped_not_what_follows() -> None:
+    wikitext = "Intro.\n\n== See also ==\n* [[Estavel]]\n\n== Legacy ==\nThe bridge still stands."
+    assert clean_wikitext(wikitext) == "Intro.\n\nThe bridge still stands."
+
+
+# --------------------------------------------------------------------------- kept as text
+
+
+def test_link_text_is_kept_for_every_link_form() -> None:
+    wikitext = (
+        "[[Sela River|The Sela]] meets the [[Ambrel River]] at [[Holmbury]]. "
+        "Many [[steamboat]]s sailed on it. [[Tarnvik (town)|]] is at the mouth."
+    )
+    assert clean_wikitext(wikitext) == (
+        "The Sela meets the Ambrel River at Holmbury. Many steamboats sailed on it. Tarnvik is at the mouth."
+    )
+
+
+def test_links_with_a_colon_keep_their_text_unless_hidden() -> None:
+    wikitext = (
+        "[[Star Wars: A New Hope]] was shown. A [[wikt:ford|ford]] is a crossing. "
+        "See the [[:Category:Rivers|list of rivers]]. [[ABC: A film|The film]] ran."
+    )
+    assert clean_wikitext(wikitext) == (
+        "Star Wars: A New Hope was shown. A ford is a crossing. See the list of rivers. The film ran."
+    )
+
+
+def test_external_links_keep_their_label_and_drop_bare_urls() -> None:
+    wikitext = "The paper appears [https://courier.example.org online] at https://courier.example.org daily.[https://x.example.org]"
+    assert clean_wikitext(wikitext) == "The paper appears online at daily."
+
+
+def test_bold_and_italic_markup_is_removed_and_apostrophes_kept() -> None:
+    wikitext = "'''Tarnvik''' is in ''Brenmark''. '''''The Courier''''' is read there. The '''town''''s harbour is deep."
+    assert clean_wikitext(wikitext) == "Tarnvik is in Brenmark. The Courier is read there. The town's harbour is deep."
+
+
+def test_formatting_tags_keep_their_content() -> None:
+    wikitext = (
+        '<span lang="cal">Estavèl</span> has <b>two</b> <i>banks</i>; H<sub>2</sub>O and x<sup>2</sup>, '
+        "<small>small</small> <u>under</u> <abbr>abbr</abbr> <blockquote>a quote</blockquote>"
+    )
+    assert clean_wikitext(wikitext) == "Estavèl has two banks; H2O and x2, small under abbr a quote"
+
+
+def test_line_breaks_become_spaces_and_nowiki_text_is_kept() -> None:
+    assert clean_wikitext("Tarnvik<br/>on the Sela<br>river") == "Tarnvik on the Sela river"
+    assert clean_wikitext("The sign read <nowiki>'''closed'''</nowiki>.") == "The sign read '''closed'''."
+
+
+def test_entities_are_decoded_with_no_escaped_residue() -> None:
+    wikitext = "Vell &amp; Daughters made 2,400&nbsp;tonnes &ndash; 3 &lt; 4 &#233;t&eacute;"
+    assert clean_wikitext(wikitext) == "Vell & Daughters made 2,400 tonnes – 3 < 4 été"
+
+
+def test_inline_templates_that_stand_for_words_are_rendered() -> None:
+    wikitext = (
+        "The river is {{convert|212|km|mi}} long and {{cvt|5|to|7|m}} deep. "
+        "It is called {{lang|cal|Sèla}} or {{lang-de|Sela}}. "
+        "{{As of|2022}}, the port handled {{val|2.95|e=6|u=t}}. Marwood was born on {{birth date|1871|4|9|df=y}}; "
+        "{{PAGENAME}} is {{nowrap|2,318 m}} high, a {{frac|1|2}} mile of it in {{chem|H|2|O}}."
+    )
+    assert clean_wikitext(wikitext, title="Mount Harrow") == (
+        "The river is 212 km long and 5 to 7 m deep. It is called Sèla or Sela. "
+        "As of 2022, the port handled 2.95×10^6 t. Marwood was born on 9 April 1871; "
+        "Mount Harrow is 2,318 m high, a 1/2 mile of it in H2O."
+    )
+
+
+def test_gaps_left_by_removed_nodes_are_mended() -> None:
+    wikitext = "'''Albert''' ({{IPAc-en|a|l}}; {{IPA-de|al}}, born 1879) was here .<ref>x</ref> A {{sfn|X|1}}, b ( {{efn|y}} ) c."
+    assert clean_wikitext(wikitext) == "Albert (born 1879) was here. A, b c."
+
+
+# --------------------------------------------------------------------------- paragraphs
+
+
+def test_a_line_that_began_with_a_removed_template_loses_its_orphan_punctuation() -> None:
+    wikitext = "* {{Citation |title=On light |year=1905}}. First of a series.\n\n{{sfn|Hollis|1998}}, and so on.\n\n...and more."
+    assert clean_wikitext(wikitext) == "First of a series.\n\nand so on.\n\n...and more."
+
+
+def test_headings_are_paragraph_boundaries_and_not_text() -> None:
+    wikitext = "Lead paragraph.\n== History ==\nFirst history paragraph\nwraps here.\n\nSecond one.\n=== Early ===\nEarly days."
+    assert clean_wikitext(wikitext) == (
+        "Lead paragraph.\n\nFirst history paragraph wraps here.\n\nSecond one.\n\nEarly days."
+    )
+
+
+def test_list_items_stay_one_per_line_within_a_paragraph() -> None:
+    wikitext = "Products:\n* Iron spans of the [[King Aldric Bridge]]\n** Boilers\n# Lanterns\n; Term\n: Definition\n\nAfter."
+    assert clean_wikitext(wikitext) == (
+        "Products:\nIron spans of the King Aldric Bridge\nBoilers\nLanterns\nTerm\nDefinition\n\nAfter."
+    )
+
+
+def test_pages_with_nothing_readable_clean_to_an_empty_string() -> None:
+    assert clean_wikitext("{{Infobox person\n| name = X\n}}\n[[Category:People]]\n[[File:X.jpg|thumb|X]]") == ""
+
+
+def test_nul_characters_do_not_cut_the_page_short() -> None:
+    assert clean_wikitext("Tarnvik\x00 is a town.") == "Tarnvik is a town."
+
+
+def test_bundled_sample_wiki_cleans_without_residue(sample_wiki_pages: list[tuple[str, str]]) -> None:
+    for title, wikitext in sample_wiki_pages:
+        text = clean_wikitext(wikitext, title)
+        assert text, title
+        for residue in ("{{", "}}", "[[", "]]", "<ref", "&lt;", "&amp;", "&nbsp;", "thumb|", "File:", "|", "=="):
+            assert residue not in text, (title, residue)
+
+
+@pytest.fixture(scope="module")
+def sample_wiki_pages() -> list[tuple[str, str]]:
+    import xml.etree.ElementTree as ElementTree
+
+    from memtrain_data.resources import sample_wiki_path
+
+    root = ElementTree.parse(sample_wiki_path()).getroot()
+    pages = []
+    for page in root.iter("{*}page"):
+        if page.findtext("{*}ns") == "0" and page.find("{*}redirect") is None:
+            pages.append((page.findtext("{*}title") or "", page.findtext("{*}revision/{*}text") or ""))
+    return pages
+
+
+# --------------------------------------------------------------------------- time limit
+
+needs_alarm = pytest.mark.skipif(not hasattr(signal, "setitimer"), reason="SIGALRM timers are POSIX-only")
+
+
+@needs_alarm
+def test_time_limit_interrupts_the_parser_on_a_pathological_page() -> None:
+    started = time.monotonic()
+    with pytest.raises(PageTimeout), time_limit(0.2):
+        clean_wikitext(PATHOLOGICAL_SLOW_PAGE)
+    assert time.monotonic() - started < 2.0
+
+
+@needs_alarm
+def test_time_limit_restores_the_previous_alarm_handler_and_timer() -> None:
+    fired: list[int] = []
+
+    def previous_handler(signum: int, frame: object) -> None:
+        fired.append(signum)
+
+    old_handler = signal.signal(signal.SIGALRM, previous_handler)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.5)
+        with time_limit(5.0):
+            clean_wikitext("A short page.")
+        assert signal.getsignal(signal.SIGALRM) is previous_handler
+        assert 0 < signal.getitimer(signal.ITIMER_REAL)[0] <= 0.5
+        time.sleep(0.7)
+        assert fired == [signal.SIGALRM]
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old_handler)
+
+
+def test_time_limit_outside_the_main_thread_skips_a_slow_page_after_it_ends() -> None:
+    outcome: list[str] = []
+
+    def clean_in_thread() -> None:
+        try:
+            with time_limit(0.01):
+                clean_wikitext(PATHOLOGICAL_SHORT_PAGE)
+            outcome.append("finished")
+        except PageTimeout:
+            outcome.append("timeout")
+
+    thread = threading.Thread(target=clean_in_thread)
+    thread.start()
+    thread.join()
+    assert outcome == ["timeout"]
+
+
+# --------------------------------------------------------------------------- the datatrove step
+
+
+def page(page_id: int, wikitext: object, title: str = "Tarnvik") -> Document:
+    return Document(
+        text=wikitext,  # type: ignore[arg-type]
+        id=str(page_id),
+        metadata={"page_id": page_id, "title": title, "revision_id": 9, "timestamp": "2024-01-01T00:00:00Z", "source": "t.xml"},
+    )
+
+
+@pytest.fixture
+def log_lines() -> Iterator[list[str]]:
+    lines: list[str] = []
+    handler_id = logger.add(lambda message: lines.append(str(message)), level="DEBUG")
+    yield lines
+    logger.remove(handler_id)
+
+
+def run_extractor(documents: list[Document], **kwargs: float) -> tuple[list[Document], dict[str, float]]:
+    extractor = WikitextExtractor(**kwargs)  # type: ignore[arg-type]
+    kept = list(extractor.run(iter(documents)))
+    counters = {key: value.total for key, value in extractor.stats.stats.items()}
+    return kept, counters
+
+
+def test_extractor_replaces_text_and_keeps_id_and_metadata() -> None:
+    kept, counters = run_extractor([page(7, "'''Tarnvik''' is a [[town]].<ref>x</ref>")])
+    assert [(d.id, d.text) for d in kept] == [("7", "Tarnvik is a town.")]
+    assert kept[0].metadata == {"page_id": 7, "title": "Tarnvik", "revision_id": 9, "timestamp": "2024-01-01T00:00:00Z", "source": "t.xml"}
+    assert counters["pages_in"] == 1 and counters["pages_cleaned"] == 1
+
+
+@needs_alarm
+def test_extractor_skips_counts_and_logs_a_page_that_times_out(log_lines: list[str]) -> None:
+    started = time.monotonic()
+    kept, counters = run_extractor([page(1, "Good page one."), page(2, PATHOLOGICAL_SLOW_PAGE), page(3, "Good page three.")], timeout_s=0.3)
+    assert time.monotonic() - started < 3.0  # the 5-second parse was interrupted
+    assert [d.id for d in kept] == ["1", "3"]
+    assert counters["skipped_timeout"] == 1 and counters["pages_cleaned"] == 2
+    assert any("page 2" in line and "timeout" in line for line in log_lines)
+
+
+def test_extractor_skips_counts_and_logs_an_oversize_page(log_lines: list[str]) -> None:
+    big = "The Sela is long. " * 600_000  # about 10.8 MB
+    kept, counters = run_extractor([page(1, big), page(2, "Good page.")], max_page_bytes=10_000_000)
+    assert [d.id for d in kept] == ["2"]
+    assert counters["skipped_too_large"] == 1
+    assert any("page 1" in line and "max_page_bytes" in line for line in log_lines)
+
+
+def test_extractor_counts_bytes_not_characters_against_the_size_limit() -> None:
+    kept, counters = run_extractor([page(1, "é" * 600), page(2, "e" * 600)], max_page_bytes=1000)
+    assert [d.id for d in kept] == ["2"]
+    assert counters["skipped_too_large"] == 1
+
+
+def test_extractor_skips_counts_and_logs_a_page_the_parser_raises_on(log_lines: list[str]) -> None:
+    # A reader bug that hands over bytes instead of text: cleaning raises TypeError on it.
+    kept, counters = run_extractor([page(1, b"'''Tarnvik''' in bytes"), page(2, "Good page.")])
+    assert [d.id for d in kept] == ["2"]
+    assert counters["skipped_parse_error"] == 1
+    assert any("page 1" in line and "TypeError" in line for line in log_lines)
+
+
+def test_extractor_counts_pages_left_empty(log_lines: list[str]) -> None:
+    kept, counters = run_extractor([page(1, "{{Infobox person|name=X}}[[Category:People]]"), page(2, "Good page.")])
+    assert [d.id for d in kept] == ["2"]
+    assert counters["skipped_empty"] == 1
+    assert any("page 1" in line and "no prose" in line for line in log_lines)

@@ -1,0 +1,159 @@
+"""split_passages, split_sentences and PassageSplitter: paragraph passages with stable ids."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from datatrove.data import Document
+from datatrove.utils.logging import logger
+
+from memtrain_data.pipeline.passages import PassageSplitter, split_passages, split_sentences
+from memtrain_data.records import Passage
+
+
+def words(n: int, word: str = "river") -> str:
+    return " ".join([word] * n)
+
+
+def sentence(n: int, word: str = "river") -> str:
+    """A sentence of exactly n words."""
+    return "The " + " ".join([word] * (n - 1)) + "."
+
+
+# --------------------------------------------------------------------------- sentences
+
+
+def test_sentences_end_at_full_stops_question_and_exclamation_marks() -> None:
+    text = 'Tarnvik is a port. Is it old? Yes! It was chartered in 1604. "The harbour is deep." (It still is.) 2 ships came.'
+    assert split_sentences(text) == [
+        "Tarnvik is a port.",
+        "Is it old?",
+        "Yes!",
+        "It was chartered in 1604.",
+        '"The harbour is deep."',
+        "(It still is.)",
+        "2 ships came.",
+    ]
+
+
+def test_abbreviations_initials_and_decimals_do_not_end_a_sentence() -> None:
+    text = "Dr. Vell moved to the U.S. in c. 1870 with J. R. Lanner. The river is 2.5 km wide, e.g. at Holmbury."
+    assert split_sentences(text) == [
+        "Dr. Vell moved to the U.S. in c. 1870 with J. R. Lanner.",
+        "The river is 2.5 km wide, e.g. at Holmbury.",
+    ]
+
+
+def test_a_line_break_ends_a_sentence() -> None:
+    assert split_sentences("Products:\nIron spans\nBoilers") == ["Products:", "Iron spans", "Boilers"]
+
+
+# --------------------------------------------------------------------------- passages
+
+
+def test_paragraphs_within_bounds_are_passages_as_they_are() -> None:
+    first, second = sentence(30), sentence(50, "lake")
+    assert split_passages(f"{first}\n\n{second}", min_words=20, max_words=100) == [first, second]
+
+
+def test_short_paragraphs_are_joined_to_the_next_one() -> None:
+    short_a, short_b, long = sentence(5, "a"), sentence(8, "b"), sentence(30, "c")
+    assert split_passages(f"{short_a}\n\n{short_b}\n\n{long}", min_words=20, max_words=100) == [
+        f"{short_a}\n{short_b}\n{long}"
+    ]
+
+
+def test_a_short_last_paragraph_joins_the_previous_passage_when_it_fits() -> None:
+    body, tail = sentence(40), sentence(5, "end")
+    assert split_passages(f"{body}\n\n{tail}", min_words=20, max_words=100) == [f"{body}\n{tail}"]
+
+
+def test_a_short_last_paragraph_that_does_not_fit_is_dropped() -> None:
+    body, tail = sentence(98), sentence(5, "end")
+    assert split_passages(f"{body}\n\n{tail}", min_words=20, max_words=100) == [body]
+
+
+def test_an_article_shorter_than_min_words_has_no_passage() -> None:
+    assert split_passages("Tarnvik is a town.\n\nOn the Sela.", min_words=20, max_words=100) == []
+    assert split_passages("", min_words=20, max_words=100) == []
+
+
+def test_long_paragraphs_are_cut_at_sentence_ends_into_even_pieces() -> None:
+    sentences = [sentence(20, f"w{i}") for i in range(12)]  # 240 words
+    passages = split_passages(" ".join(sentences), min_words=20, max_words=100)
+    assert [len(p.split()) for p in passages] == [80, 80, 80]
+    assert passages == [" ".join(sentences[0:4]), " ".join(sentences[4:8]), " ".join(sentences[8:12])]
+
+
+def test_a_sentence_longer_than_max_words_is_cut_between_words() -> None:
+    run_on = " ".join(f"word{i}" for i in range(250))
+    passages = split_passages(run_on, min_words=20, max_words=100)
+    assert [len(p.split()) for p in passages] == [100, 100, 50]
+    assert " ".join(passages).split() == run_on.split()  # no word cut, none lost, order kept
+
+
+def test_a_short_sentence_cut_off_a_long_paragraph_joins_a_neighbour_that_has_room() -> None:
+    first, second, short = sentence(30, "a"), sentence(75, "b"), sentence(5, "c")
+    # 110 words: two pieces of about 55 wanted; packing gives 30 | 75 | 5, and the 5 joins the 75.
+    assert split_passages(f"{first} {second} {short}", min_words=20, max_words=100) == [first, f"{second} {short}"]
+
+
+def test_every_word_is_kept_in_order_when_nothing_is_dropped() -> None:
+    text = "\n\n".join([sentence(7, "a"), " ".join(sentence(15, f"b{i}") for i in range(20)), sentence(60, "c")])
+    passages = split_passages(text, min_words=20, max_words=120)
+    assert " ".join(passages).split() == text.split()
+    assert all(20 <= len(p.split()) <= 120 for p in passages)
+
+
+def test_bad_bounds_are_rejected() -> None:
+    with pytest.raises(ValueError, match="min_words"):
+        split_passages("x", min_words=0, max_words=10)
+    with pytest.raises(ValueError, match="min_words"):
+        PassageSplitter(min_words=50, max_words=10)
+
+
+# --------------------------------------------------------------------------- the datatrove step
+
+
+def article(page_id: int, text: str, title: str = "Tarnvik") -> Document:
+    return Document(
+        text=text,
+        id=str(page_id),
+        metadata={"page_id": page_id, "title": title, "revision_id": 5000, "timestamp": "2024-01-01T00:00:00Z", "source": "sample-wiki.xml"},
+    )
+
+
+@pytest.fixture
+def log_lines() -> Iterator[list[str]]:
+    lines: list[str] = []
+    handler_id = logger.add(lambda message: lines.append(str(message)), level="DEBUG")
+    yield lines
+    logger.remove(handler_id)
+
+
+def test_splitter_yields_passage_records_with_stable_ids() -> None:
+    text = "\n\n".join([sentence(30, "a"), sentence(40, "b"), sentence(25, "c")])
+    splitter = PassageSplitter(min_words=20, max_words=100)
+    passages = list(splitter.run(iter([article(101, text), article(108, sentence(22, "d"), title="Holmbury")])))
+    assert [p.id for p in passages] == ["101-0", "101-1", "101-2", "108-0"]
+    records = [Passage(id=p.id, text=p.text, **p.metadata) for p in passages]  # the pool's record contract
+    assert records[1] == Passage(
+        id="101-1", page_id=101, title="Tarnvik", text=sentence(40, "b"), n_words=40,
+        revision_id=5000, timestamp="2024-01-01T00:00:00Z", source="sample-wiki.xml",
+    )  # fmt: skip
+    again = list(PassageSplitter(min_words=20, max_words=100).run(iter([article(101, text)])))
+    assert [(p.id, p.text) for p in again] == [(p.id, p.text) for p in passages[:3]]
+
+
+def test_splitter_counts_passages_dropped_words_and_pages_without_passages(log_lines: list[str]) -> None:
+    splitter = PassageSplitter(min_words=20, max_words=100)
+    documents = [article(1, f"{sentence(98)}\n\n{sentence(5)}"), article(2, "Too short.")]
+    passages = list(splitter.run(iter(documents)))
+    counters = {key: value.total for key, value in splitter.stats.stats.items()}
+    assert [p.id for p in passages] == ["1-0"]
+    assert counters["pages_in"] == 2
+    assert counters["passages_out"] == 1
+    assert counters["words_dropped"] == 5 + 2
+    assert counters["pages_without_passages"] == 1
+    assert any("page 2" in line for line in log_lines)
