@@ -1,0 +1,580 @@
+"""The dataset card: README.md (YAML header + body), statistics in stats.json, PNG figures.
+
+Every number in the card is computed from the shards actually written (not from what the
+builder meant to write), and the YAML header is produced with the `datasets` and
+`huggingface_hub` card utilities, so `load_dataset(DIR, CONFIG)` and the Hub read exactly the
+declared configs and features. Building a second config into the same folder keeps the first:
+the existing header is parsed and merged, and the body is rendered for every config that
+`stats.json` describes.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from memtrain_data import BUILDER_VERSION, __version__
+from memtrain_data.errors import InputError
+from memtrain_data.publish.layout import FIGURES_DIR, POOL_DIR, README_NAME, find_configs, read_stats
+from memtrain_data.records import MASK_TOKEN, RECONSTRUCTION_QUESTION, SPLITS, TARGET_TOKEN
+
+if TYPE_CHECKING:
+    from huggingface_hub import DatasetCardData
+
+    from memtrain_data.build_config import BuildConfig
+
+PAPER_ARXIV_ID = "2606.03197"
+PAPER_URL = f"https://arxiv.org/abs/{PAPER_ARXIV_ID}"
+# Shown in the card where the Hub repo is not known yet; `push` fills in the real id on upload.
+REPO_ID_PLACEHOLDER = "YOUR_ORG/YOUR_DATASET"
+_DUMP_DATE = re.compile(r"(?<!\d)(\d{4})(\d{2})(\d{2})(?!\d)")
+
+
+# ---------------------------------------------------------------------------------------------
+# Statistics from the written shards
+
+
+@dataclass
+class _SplitAccumulator:
+    """Per-split values gathered while reading shards, reduced to plain numbers at the end."""
+
+    n_tokens: list[int] = field(default_factory=list)
+    n_chunks: list[int] = field(default_factory=list)
+    masked_occurrences: list[int] = field(default_factory=list)
+    n_probes: list[int] = field(default_factory=list)
+    answer_labels: Counter[str] = field(default_factory=Counter)
+    probe_labels: Counter[str] = field(default_factory=Counter)
+    shards: int = 0
+    parquet_bytes: int = 0
+    arrow_bytes: int = 0
+
+
+def _summary(values: list[int]) -> dict[str, float | int]:
+    if not values:
+        return {"min": 0, "mean": 0.0, "max": 0, "total": 0}
+    return {"min": min(values), "mean": round(sum(values) / len(values), 2), "max": max(values), "total": sum(values)}
+
+
+def compute_split_statistics(shards: dict[str, list[Path]]) -> dict[str, dict[str, Any]]:
+    """Statistics per split, read from the shards (only the small columns are loaded).
+
+    Returns {split: {episodes, shards, parquet_bytes, arrow_bytes, tokens_per_episode,
+    chunks_per_episode, masked_occurrences, probes_per_episode (each min/mean/max/total),
+    answer_labels, probe_labels}}.
+    """
+    import pyarrow.parquet as pq
+
+    columns = ["n_tokens", "chunk_n_tokens", "masked_occurrences", "answer_label", "recall_probes.list.element.label"]
+    result: dict[str, dict[str, Any]] = {}
+    for split, paths in shards.items():
+        acc = _SplitAccumulator()
+        for path in paths:
+            try:
+                parquet = pq.ParquetFile(path)
+                table = parquet.read(columns=columns)
+            except Exception as exc:  # pyarrow raises several types for unreadable files
+                raise InputError(f"{path} is not a readable episode shard: {exc}") from None
+            acc.shards += 1
+            acc.parquet_bytes += path.stat().st_size
+            acc.arrow_bytes += sum(parquet.metadata.row_group(i).total_byte_size for i in range(parquet.metadata.num_row_groups))
+            acc.n_tokens += table.column("n_tokens").to_pylist()
+            acc.n_chunks += [len(counts or []) for counts in table.column("chunk_n_tokens").to_pylist()]
+            acc.masked_occurrences += table.column("masked_occurrences").to_pylist()
+            acc.answer_labels.update(table.column("answer_label").to_pylist())
+            for probes in table.column("recall_probes").to_pylist():
+                probes = probes or []
+                acc.n_probes.append(len(probes))
+                acc.probe_labels.update(probe["label"] for probe in probes)
+        result[split] = {
+            "episodes": len(acc.n_tokens),
+            "shards": acc.shards,
+            "parquet_bytes": acc.parquet_bytes,
+            "arrow_bytes": acc.arrow_bytes,
+            "tokens_per_episode": _summary(acc.n_tokens),
+            "chunks_per_episode": _summary(acc.n_chunks),
+            "masked_occurrences": _summary(acc.masked_occurrences),
+            "probes_per_episode": _summary(acc.n_probes),
+            "answer_labels": dict(sorted(acc.answer_labels.items(), key=lambda item: (-item[1], item[0]))),
+            "probe_labels": dict(sorted(acc.probe_labels.items(), key=lambda item: (-item[1], item[0]))),
+        }
+    return result
+
+
+def _episode_lengths(shards: dict[str, list[Path]]) -> dict[str, list[int]]:
+    import pyarrow.parquet as pq
+
+    return {split: [n for path in paths for n in pq.ParquetFile(path).read(columns=["n_tokens"]).column("n_tokens").to_pylist()] for split, paths in shards.items()}
+
+
+def _distinct_values(paths: list[Path], column: str) -> list[str]:
+    import pyarrow.parquet as pq
+
+    values: set[str] = set()
+    for path in paths:
+        values.update(str(v) for v in pq.ParquetFile(path).read(columns=[column]).column(column).to_pylist() if v is not None)
+    return sorted(values)
+
+
+# ---------------------------------------------------------------------------------------------
+# How the config was built
+
+
+def dump_date_from_name(name: str) -> str | None:
+    """`enwiki-20240601-pages-articles.xml.bz2` -> "2024-06-01"; None when the name has no date."""
+    for match in _DUMP_DATE.finditer(Path(name).name):
+        try:
+            return date(int(match.group(1)), int(match.group(2)), int(match.group(3))).isoformat()
+        except ValueError:
+            continue
+    return None
+
+
+def page_timestamp_range(folder: Path) -> tuple[str, str] | None:
+    """Oldest and newest page revision timestamps in the passage pool, when it records them."""
+    import pyarrow.parquet as pq
+
+    stamps: list[str] = []
+    for path in sorted((folder / POOL_DIR).glob("*.parquet")):
+        parquet = pq.ParquetFile(path)
+        if "timestamp" not in parquet.schema_arrow.names:
+            continue
+        stamps += [s for s in parquet.read(columns=["timestamp"]).column("timestamp").to_pylist() if s]
+    return (min(stamps), max(stamps)) if stamps else None
+
+
+def _equivalent_command(config: BuildConfig) -> str:
+    """A CLI command that reproduces `config`, for builds started from Python."""
+    from memtrain_data.build_config import PRESETS, BuildConfig
+
+    defaults = {**{name: f.default for name, f in BuildConfig.__dataclass_fields__.items()}, **PRESETS[config.preset]}
+    args = ["memtrain", "build-dataset", "--output", str(config.output), "--preset", config.preset]
+    for dump in config.dump:
+        args += ["--dump", dump]
+    for name in ("config_name", "seed", "num_episodes", "tokenizer", "spacy_model", "retriever", "probes_per_chunk", "pool_size"):
+        value = getattr(config, name)
+        if name == "config_name" and value == config.preset:
+            continue
+        if value != defaults.get(name):
+            args += [f"--{name.replace('_', '-')}", str(value)]
+    return shlex.join(args)
+
+
+def describe_build(config: BuildConfig, episode_stats: dict[str, Any], command: str | None) -> dict[str, Any]:
+    """Provenance of one config: command, versions, dump and its date, seed, preset, models."""
+    shards = find_configs(config.output).get(str(config.config_name), {})
+    all_shards = [path for paths in shards.values() for path in paths]
+    dumps = [Path(d).name for d in config.dump] or _distinct_values(all_shards, "source")
+    dump_dates = sorted({d for d in (dump_date_from_name(name) for name in dumps) if d})
+    stamps = page_timestamp_range(config.output)
+    tokenizers = _distinct_values(all_shards, "tokenizer") or [config.tokenizer]
+    spacy_version = episode_stats.get("spacy_version") or episode_stats.get("spacy_model_version")
+    if spacy_version is None:
+        spacy_version = _installed_version(str(episode_stats.get("spacy_model") or config.spacy_model))
+    return {
+        "command": command or _equivalent_command(config),
+        "memtrain_version": __version__,
+        "builder_version": BUILDER_VERSION,
+        "dump": dumps if config.dump else [f"{d} (bundled sample)" for d in dumps] or ["bundled sample wiki"],
+        "dump_date": dump_dates[0] if len(dump_dates) == 1 else ", ".join(dump_dates) or None,
+        "page_timestamps": list(stamps) if stamps else None,
+        "seed": config.seed,
+        "preset": config.preset,
+        "tokenizer": ", ".join(tokenizers),
+        "spacy_model": str(episode_stats.get("spacy_model") or config.spacy_model),
+        "spacy_version": spacy_version,
+        "spacy_library_version": _installed_version("spacy"),
+        "retriever": config.retriever if config.retriever == "bm25" else f"dense ({config.dense_model})",
+        "related_passages": config.related_passages,
+        "random_passages": config.random_passages,
+        "chunk_tokens": config.chunk_tokens,
+        "max_chunks": config.max_chunks,
+        "doc_tokens": [config.min_doc_tokens, config.max_doc_tokens],
+        "probes_per_chunk": config.probes_per_chunk,
+        "entity_labels": list(config.entity_labels),
+    }
+
+
+def _installed_version(package: str) -> str | None:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Figures
+
+
+def write_figures(folder: Path, config_name: str, shards: dict[str, list[Path]], split_stats: dict[str, dict[str, Any]]) -> list[str]:
+    """Episode-length histogram and entity-label bar chart under `<config>/figures/`; returns repo-relative paths."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
+
+    out = folder / config_name / FIGURES_DIR
+    out.mkdir(parents=True, exist_ok=True)
+    written: list[str] = []
+    # No timestamps or software version in the PNG, so rebuilding gives the same bytes.
+    png_metadata: dict[str, Any] = {"Software": None}
+
+    lengths = _episode_lengths(shards)
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    all_lengths = [n for values in lengths.values() for n in values]
+    bins = min(30, max(5, len(set(all_lengths))))
+    ax.hist([lengths[s] for s in lengths], bins=bins, label=list(lengths), stacked=True)
+    ax.set_xlabel("tokens per episode")
+    ax.set_ylabel("episodes")
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_title(f"{config_name}: episode length")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(out / "episode_tokens.png", dpi=100, metadata=png_metadata)
+    plt.close(fig)
+    written.append(f"{config_name}/{FIGURES_DIR}/episode_tokens.png")
+
+    labels = Counter[str]()
+    for values in split_stats.values():
+        labels.update(values["answer_labels"])
+    ordered = sorted(labels, key=lambda label: (-labels[label], label))
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    bottom = [0] * len(ordered)
+    for split, values in split_stats.items():
+        heights = [values["answer_labels"].get(label, 0) for label in ordered]
+        ax.bar(ordered, heights, bottom=bottom, label=split)
+        bottom = [b + h for b, h in zip(bottom, heights, strict=True)]
+    ax.set_ylabel("episodes")
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_title(f"{config_name}: label of the masked entity")
+    ax.tick_params(axis="x", labelrotation=45)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(out / "entity_labels.png", dpi=100, metadata=png_metadata)
+    plt.close(fig)
+    written.append(f"{config_name}/{FIGURES_DIR}/entity_labels.png")
+    return written
+
+
+# ---------------------------------------------------------------------------------------------
+# The card
+
+
+def _size_category(n: int) -> str:
+    for limit, name in ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"), (1_000_000, "100K<n<1M")):
+        if n < limit:
+            return name
+    return "1M<n<10M"
+
+
+def _license_for(dump_dates: list[str]) -> str:
+    # Wikipedia moved from CC BY-SA 3.0 to 4.0 in June 2023.
+    return "cc-by-sa-3.0" if dump_dates and max(dump_dates) < "2023-06-29" else "cc-by-sa-4.0"
+
+
+def card_header(folder: Path, existing: DatasetCardData | None, configs: dict[str, dict[str, Any]]) -> DatasetCardData:
+    """YAML header: card metadata, `configs` (data_files per split) and `dataset_info` (features, sizes).
+
+    `configs` maps config name to its stats.json entry (with "splits"); entries already in the
+    existing header for other configs are kept.
+    """
+    from datasets import DatasetInfo, SplitDict, SplitInfo
+    from datasets.info import DatasetInfosDict
+    from datasets.utils.metadata import MetadataConfigs
+    from huggingface_hub import DatasetCardData
+
+    from memtrain_data.features import episode_features
+
+    data = existing if existing is not None else DatasetCardData()
+    metadata_configs = MetadataConfigs()
+    infos = DatasetInfosDict()
+    for name, entry in configs.items():
+        splits = entry.get("splits", {})
+        metadata_configs[name] = {"data_files": [{"split": split, "path": f"{name}/{split}-*"} for split in SPLITS if split in splits]}
+        split_dict = SplitDict()
+        for split in SPLITS:
+            if split in splits:
+                split_dict.add(SplitInfo(name=split, num_bytes=splits[split]["arrow_bytes"], num_examples=splits[split]["episodes"]))
+        infos[name] = DatasetInfo(
+            features=episode_features(),
+            splits=split_dict,
+            download_size=sum(s["parquet_bytes"] for s in splits.values()),
+            dataset_size=sum(s["arrow_bytes"] for s in splits.values()),
+        )
+    metadata_configs.to_dataset_card_data(data)
+    infos.to_dataset_card_data(data)
+
+    all_configs = read_stats(folder).get("configs", {}) | configs
+    dump_dates = [e.get("build", {}).get("dump_date") for e in all_configs.values()]
+    total = sum(s.get("episodes", 0) for e in all_configs.values() for s in e.get("splits", {}).values())
+    data.license = _license_for([d for d in dump_dates if d])
+    data.language = ["en"]
+    data.pretty_name = data.get("pretty_name") or "MemTrain masked-reconstruction episodes"
+    data.task_categories = ["question-answering", "text-generation"]
+    data.size_categories = [_size_category(total)]
+    data.source_datasets = ["wikipedia"]
+    data.tags = sorted({*(data.get("tags") or []), "memtrain", "memory-agent", "long-context", "masked-entity-reconstruction", "wikipedia"})
+    return data
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "not recorded"
+    if isinstance(value, float):
+        return f"{value:,.1f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, list):
+        return ", ".join(_fmt(v) for v in value)
+    return str(value)
+
+
+def _table(header: list[str], rows: list[list[Any]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(_fmt(cell).replace("|", "\\|").replace("\n", " ") for cell in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+# Wall-clock counters change from run to run; the card leaves them out so a rebuild gives the same bytes.
+_TIMING_KEY = re.compile(r"seconds|elapsed|duration|_time$")
+
+
+def _flatten_counters(values: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
+    rows: list[tuple[str, Any]] = []
+    for key, value in values.items():
+        if _TIMING_KEY.search(key):
+            continue
+        if isinstance(value, dict):
+            rows += _flatten_counters(value, f"{prefix}{key}.")
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            rows.append((f"{prefix}{key}", value))
+    return rows
+
+
+def _config_section(name: str, entry: dict[str, Any]) -> str:
+    build = entry.get("build", {})
+    splits: dict[str, dict[str, Any]] = entry.get("splits", {})
+    split_names = [s for s in SPLITS if s in splits]
+    timestamps = build.get("page_timestamps")
+    provenance = [
+        ["command", f"`{build.get('command')}`" if build.get("command") else None],
+        ["memtrain version", f"{build.get('memtrain_version')} (builder `{build.get('builder_version')}`)"],
+        ["Wikipedia dump", build.get("dump")],
+        ["dump date", build.get("dump_date") or "not in the file name"],
+        ["page revisions", f"{timestamps[0]} … {timestamps[1]}" if timestamps else None],
+        ["seed", build.get("seed")],
+        ["preset", build.get("preset")],
+        ["tokenizer", f"`{build.get('tokenizer')}`" if build.get("tokenizer") else None],
+        ["spaCy model", f"{build.get('spacy_model')} {build.get('spacy_version') or ''}".strip() + (f" (spaCy {build['spacy_library_version']})" if build.get("spacy_library_version") else "")],
+        ["retriever", build.get("retriever")],
+        ["passages per document", f"1 pivot + {build.get('related_passages')} related + {build.get('random_passages')} random" if build else None],
+        ["chunk budget", f"{_fmt(build.get('chunk_tokens'))} tokens, at most {build.get('max_chunks')} chunks" if build else None],
+        ["document length", f"{_fmt(build.get('doc_tokens', [None])[0])}–{_fmt(build.get('doc_tokens', [None, None])[1])} tokens" if build.get("doc_tokens") else None],
+        ["recall probes per chunk", build.get("probes_per_chunk")],
+    ]
+    stat_rows = [["episodes", *[splits[s]["episodes"] for s in split_names]]]
+    requested = entry.get("episodes_requested")
+    if isinstance(requested, dict):
+        stat_rows.append(["episodes requested", *[requested.get(s) for s in split_names]])
+    for key, label in (
+        ("tokens_per_episode", "tokens per episode"),
+        ("chunks_per_episode", "chunks per episode"),
+        ("masked_occurrences", "masked occurrences per episode"),
+        ("probes_per_episode", "recall probes per episode"),
+    ):
+        stat_rows.append([
+            f"{label} (min / mean / max)",
+            *[f"{_fmt(splits[s][key]['min'])} / {_fmt(float(splits[s][key]['mean']))} / {_fmt(splits[s][key]['max'])}" for s in split_names],
+        ])
+    stat_rows.append(["shards", *[splits[s]["shards"] for s in split_names]])
+    labels = sorted({label for s in split_names for label in splits[s]["answer_labels"]}, key=lambda lab: (-sum(splits[s]["answer_labels"].get(lab, 0) for s in split_names), lab))
+    label_rows = [[f"`{lab}`", *[splits[s]["answer_labels"].get(lab, 0) for s in split_names], sum(splits[s]["probe_labels"].get(lab, 0) for s in split_names)] for lab in labels]
+    probe_only = sorted({lab for s in split_names for lab in splits[s]["probe_labels"]} - set(labels))
+    label_rows += [[f"`{lab}`", *[0 for _ in split_names], sum(splits[s]["probe_labels"].get(lab, 0) for s in split_names)] for lab in probe_only]
+    dropped = entry.get("dropped") or {}
+    examples = entry.get("drop_examples") or {}
+    dropped_rows = [[reason, count, examples.get(reason, "")] for reason, count in _flatten_counters(dropped)] if isinstance(dropped, dict) else []
+
+    parts = [
+        f"## Config `{name}`",
+        "",
+        "### How it was built",
+        "",
+        _table(["", "value"], provenance),
+        "",
+        "### Statistics",
+        "",
+        "Computed from the written parquet shards.",
+        "",
+        _table(["", *split_names], stat_rows),
+        "",
+        "#### Entity labels",
+        "",
+        "Label of the masked entity per split (spaCy OntoNotes labels), and of the recall-probe targets over all splits.",
+        "",
+        _table(["label", *split_names, "recall-probe targets"], label_rows) if label_rows else "No episodes.",
+        "",
+    ]
+    for figure in entry.get("figures", []):
+        title = "Distribution of episode lengths" if "tokens" in figure else "Labels of the masked entities"
+        parts += [f"![{title}]({figure})", ""]
+    parts += ["### Dropped while building", ""]
+    if dropped_rows:
+        parts += ["Candidates that did not become episodes, by reason (from `stats.json`):", "", _table(["reason", "count", "example"], dropped_rows), ""]
+    else:
+        parts += ["Nothing was recorded as dropped.", ""]
+    return "\n".join(parts)
+
+
+def card_body(stats: dict[str, Any], repo_id: str = REPO_ID_PLACEHOLDER) -> str:
+    """The Markdown body: what, how built, statistics per config and split, use, license, citation."""
+    configs: dict[str, dict[str, Any]] = {name: entry for name, entry in sorted(stats.get("configs", {}).items()) if entry.get("splits")}
+    first = next(iter(configs), "mini")
+    overview = [[f"`{name}`", entry.get("build", {}).get("preset"), *[entry["splits"].get(s, {}).get("episodes", 0) for s in SPLITS]] for name, entry in configs.items()]
+    pool = stats.get("pool") or {}
+    pool_rows = [[key, value] for key, value in _flatten_counters(pool)]
+    parts = [
+        "# MemTrain masked-reconstruction episodes",
+        "",
+        "Self-supervised training data for LLM **memory agents**, built from unlabeled Wikipedia with "
+        f"memtrain following the MemTrain method ([arXiv {PAPER_ARXIV_ID}]({PAPER_URL})).",
+        "",
+        "A memory agent reads a long document chunk by chunk and rewrites a bounded memory after each chunk; "
+        "after the last chunk it must answer from the memory alone. Each episode here is such a document: one "
+        "random *pivot* Wikipedia passage, passages retrieved as related to it, and random passages, "
+        f"concatenated in random order and cut into chunks. One named entity of the pivot is replaced by `{MASK_TOKEN}` "
+        "**everywhere** in the document, and the agent is asked:",
+        "",
+        f"> {RECONSTRUCTION_QUESTION}",
+        "",
+        "`answers` holds the masked surface form first, then aliases found in the pivot; the reward is exact match. "
+        f"Each episode also carries precomputed **intermediate memory recall** probes: for a chunk l before the last, "
+        f"an entity of that chunk replaced by `{TARGET_TOKEN}` (a different placeholder, so the two tasks never mix). "
+        "At training time the memory after a later step k > l is paired with the masked chunk and the model must recover the target.",
+        "",
+        "## Configs",
+        "",
+        _table(["config", "preset", *SPLITS], overview) if overview else "No configs yet.",
+        "",
+        "Splits are assigned by a hash of the pivot's page id, so no Wikipedia page is a pivot in two splits. "
+        "Answers never appear in any chunk, and recall targets never appear in their masked chunk: episodes that "
+        "failed these checks were dropped (counted below).",
+        "",
+        "### Fields",
+        "",
+        _table(
+            ["field", "meaning"],
+            [
+                ["`question`, `mask_token`", "the fixed reconstruction problem and its placeholder"],
+                ["`answers`, `answer_label`", "accepted answers (canonical first) and the spaCy label of the masked entity"],
+                ["`chunks`, `chunk_n_tokens`, `n_tokens`", "the masked document in reading order, with token counts under `tokenizer`"],
+                ["`masked_occurrences`", "how many occurrences of the answer were masked"],
+                ["`recall_probes`", "list of `{chunk_index, masked_chunk, target, label, masked_occurrences}`"],
+                ["`pivot_passage_id`, `pivot_title`, `passage_ids`, `related_passage_ids`", "provenance of the document"],
+                ["`source`, `tokenizer`, `seed`, `builder_version`, `schema_version`", "how the record was built"],
+            ],
+        ),
+        "",
+    ]
+    for name, entry in configs.items():
+        parts.append(_config_section(name, entry))
+    if pool_rows:
+        parts += ["## Passage pool", "", "Counters of the dump → passages stage (from `stats.json`; skipped pages are counted, never silently lost):", "", _table(["counter", "value"], pool_rows), ""]
+    parts += [
+        "## How to use",
+        "",
+        "```python",
+        "from datasets import load_dataset",
+        "",
+        f'episodes = load_dataset("{repo_id}", "{first}")',
+        'episode = episodes["train"][0]',
+        'for chunk in episode["chunks"]:  # what the agent reads, in order',
+        "    ...",
+        'print(episode["question"], episode["answers"])',
+        "```",
+        "",
+        "Train a memory agent with memtrain's joint GRPO (masked reconstruction + intermediate memory recall, on TRL):",
+        "",
+        "```bash",
+        f"memtrain train --model Qwen/Qwen3-4B-Instruct-2507 --dataset {repo_id} --config-name {first} --output-dir runs/memtrain",
+        f"memtrain train --preset cpu-smoke --dataset {repo_id} --config-name {first}  # a tiny CPU run to check the setup",
+        "```",
+        "",
+        "With TRL directly, each row gives the problem (`question`), the document (`chunks`) and the reward target "
+        "(`answers`, exact match after normalization); a reward function `f(completions, answers, **kwargs)` receives "
+        "the `answers` column because TRL passes dataset columns to reward functions.",
+        "",
+        "Check and look at the data:",
+        "",
+        "```bash",
+        f"memtrain validate {repo_id}",
+        f"memtrain inspect path/to/folder --config-name {first} --split train --index 0",
+        "```",
+        "",
+        "## License",
+        "",
+        "The text comes from English Wikipedia and is licensed under the "
+        "[Creative Commons Attribution-ShareAlike](https://creativecommons.org/licenses/by-sa/4.0/) license "
+        "(CC BY-SA 4.0 for dumps since June 2023, CC BY-SA 3.0 before; Wikipedia text is also available under the GFDL). "
+        "If you redistribute it or derived data, give attribution to Wikipedia's contributors and share alike.",
+        "",
+        "## Citation",
+        "",
+        "```bibtex",
+        "@misc{memtrain2026,",
+        "  title         = {MemTrain},",
+        "  year          = {2026},",
+        "  eprint        = {" + PAPER_ARXIV_ID + "},",
+        "  archivePrefix = {arXiv},",
+        f"  url           = {{{PAPER_URL}}}",
+        "}",
+        "```",
+        "",
+    ]
+    return "\n".join(parts)
+
+
+def render_card(folder: Path, stats: dict[str, Any], repo_id: str = REPO_ID_PLACEHOLDER) -> str:
+    """README.md text for `folder`: the merged YAML header and a body for every config in `stats`."""
+    from huggingface_hub import DatasetCard
+
+    readme = folder / README_NAME
+    existing = DatasetCard.load(readme).data if readme.is_file() else None
+    described = {name: entry for name, entry in stats.get("configs", {}).items() if entry.get("splits")}
+    header = card_header(folder, existing, described)
+    return f"---\n{header.to_yaml()}\n---\n\n{card_body(stats, repo_id)}"
+
+
+def write_dataset_card(config: BuildConfig, stats: dict[str, Any], command: str | None) -> Path:
+    """Compute the statistics of `config`'s shards, merge them into stats.json, draw figures, write README.md.
+
+    `stats` is the current content of stats.json (pool and config sections); other configs in
+    the folder keep their sections, their header entries and their part of the card.
+    """
+    from memtrain_data.build import write_stats
+
+    folder = config.output
+    name = str(config.config_name)
+    shards = find_configs(folder).get(name)
+    if not shards:
+        raise InputError(f"no episode shards under {folder / name} (expected {name}/<split>-*.parquet)")
+    split_stats = compute_split_statistics(shards)
+    entry = dict(stats.get("configs", {}).get(name, {}))
+    entry["splits"] = split_stats
+    entry["build"] = describe_build(config, entry, command)
+    entry["figures"] = write_figures(folder, name, shards, split_stats)
+    merged = write_stats(folder, "configs", {name: entry})
+    repo_id = config.push_to_hub or REPO_ID_PLACEHOLDER
+    text = render_card(folder, merged, repo_id)
+    readme = folder / README_NAME
+    tmp = readme.with_suffix(".md.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(readme)
+    return readme

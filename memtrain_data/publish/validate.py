@@ -1,0 +1,223 @@
+"""`validate_dataset`: check every row of every shard of every config of a dataset folder.
+
+Three layers, each reported with the file, row and episode id it concerns:
+1. the record model (`MaskedReconstructionEpisode`: types, required fields, counts that agree);
+2. the episode rules shared with the builder (`memtrain_data.episodes.rules.episode_violations`:
+   answers masked, probe targets masked, chunk budgets), one copy for both;
+3. folder rules that no single record can check: the shard's split matches the record's, ids
+   are unique within a config, no page is a pivot in two splits, the card declares every config.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from memtrain_data.progress import NullProgress, ProgressReporter
+from memtrain_data.publish.layout import README_NAME, find_configs, read_stats, resolve_dataset_folder
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong: where (file relative to the folder, row index, episode id) and why."""
+
+    file: str
+    row: int | None
+    episode_id: str | None
+    reason: str
+
+    @property
+    def code(self) -> str:
+        """The reason's code: the text before the first colon (e.g. "answer_leak", "schema")."""
+        return self.reason.split(":", 1)[0]
+
+
+@dataclass
+class ValidationReport:
+    """What `validate_dataset` checked and what it found; `ok` only when nothing is wrong."""
+
+    source: str
+    folder: Path
+    rows: dict[str, dict[str, int]] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def rows_checked(self) -> int:
+        return sum(n for splits in self.rows.values() for n in splits.values())
+
+    @property
+    def bad_rows(self) -> int:
+        return len({(p.file, p.row) for p in self.problems if p.row is not None})
+
+    def counts_by_code(self) -> dict[str, int]:
+        return dict(Counter(p.code for p in self.problems).most_common())
+
+
+def _budgets(config_stats: dict[str, Any]) -> dict[str, int]:
+    """Budgets the build used (from stats.json), as keyword arguments of `episode_violations`."""
+    build = config_stats.get("build") or {}
+    doc_tokens = build.get("doc_tokens") or [None, None]
+    candidates = {
+        "chunk_tokens": build.get("chunk_tokens", config_stats.get("chunk_tokens")),
+        "max_chunks": build.get("max_chunks", config_stats.get("max_chunks")),
+        "min_doc_tokens": doc_tokens[0] if doc_tokens[0] is not None else config_stats.get("min_doc_tokens"),
+        "max_doc_tokens": doc_tokens[1] if doc_tokens[1] is not None else config_stats.get("max_doc_tokens"),
+    }
+    return {name: int(value) for name, value in candidates.items() if isinstance(value, int)}
+
+
+def _schema_problems(parquet_schema: Any, relative: str) -> list[Problem]:
+    from memtrain_data.features import episode_arrow_schema
+
+    expected = episode_arrow_schema()
+    problems: list[Problem] = []
+    for column in expected:
+        if column.name not in parquet_schema.names:
+            problems.append(Problem(relative, None, None, f"schema: column {column.name!r} is missing"))
+        elif not parquet_schema.field(column.name).type.equals(column.type):
+            problems.append(Problem(relative, None, None, f"schema: column {column.name!r} is {parquet_schema.field(column.name).type}, expected {column.type}"))
+    problems += [Problem(relative, None, None, f"schema: unexpected column {name!r}") for name in parquet_schema.names if name not in expected.names]
+    return problems
+
+
+def _model_reason(exc: Any) -> str:
+    """The first Pydantic error as 'schema: field.path: message' (and how many more)."""
+    errors = exc.errors()
+    first = errors[0]
+    location = ".".join(str(part) for part in first.get("loc", ())) or "record"
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    return f"schema: {location}: {first.get('msg', 'invalid')}{more}"
+
+
+def validate_dataset(source: str | Path, *, progress: ProgressReporter | None = None, batch_size: int = 256) -> ValidationReport:
+    """Validate a dataset folder, or a Hub dataset id (downloaded with `snapshot_download`)."""
+    import pyarrow.parquet as pq
+
+    progress = progress or NullProgress()
+    folder = resolve_dataset_folder(source)
+    report = ValidationReport(source=str(source), folder=folder)
+    configs = find_configs(folder)
+    if not configs:
+        report.problems.append(Problem("", None, None, f"layout: no episode shards (<config>/<split>-*.parquet) in {folder}"))
+        return report
+    stats = read_stats(folder)
+    report.problems += _card_problems(folder, configs)
+
+    total_shards = sum(len(paths) for splits in configs.values() for paths in splits.values())
+    progress.start("validate", total=total_shards)
+    for config_name, splits in configs.items():
+        checker = _ConfigChecker(budgets=_budgets(stats.get("configs", {}).get(config_name, {})))
+        report.rows[config_name] = {}
+        for split, paths in splits.items():
+            report.rows[config_name][split] = 0
+            for path in paths:
+                relative = path.relative_to(folder).as_posix()
+                try:
+                    parquet = pq.ParquetFile(path)
+                except Exception as exc:  # pyarrow raises several types for unreadable files
+                    report.problems.append(Problem(relative, None, None, f"unreadable: {exc}"))
+                    progress.advance("validate")
+                    continue
+                report.problems += _schema_problems(parquet.schema_arrow, relative)
+                row_index = 0
+                for batch in parquet.iter_batches(batch_size=batch_size):
+                    for row in batch.to_pylist():
+                        report.problems += checker.check(row, split, relative, row_index)
+                        row_index += 1
+                report.rows[config_name][split] += row_index
+                progress.advance("validate")
+        report.problems += checker.split_problems(config_name)
+    progress.finish("validate")
+    return report
+
+
+@dataclass
+class _ConfigChecker:
+    """Checks the rows of one config one by one, remembering what the folder rules need."""
+
+    budgets: dict[str, int]
+    first_seen: dict[str, tuple[str, int]] = field(default_factory=dict)
+    pivots: list[tuple[str, str]] = field(default_factory=list)
+    pivot_rows: dict[str, list[tuple[str, int, str]]] = field(default_factory=dict)
+
+    def check(self, row: dict[str, Any], split: str, file: str, row_index: int) -> list[Problem]:
+        """Problems of one row: id unique, split matches the shard, record model, episode rules."""
+        from pydantic import ValidationError
+
+        from memtrain_data.episodes.rules import episode_violations
+        from memtrain_data.episodes.splits import page_id_of
+        from memtrain_data.records import MaskedReconstructionEpisode
+
+        problems: list[Problem] = []
+        episode_id = row.get("id") if isinstance(row.get("id"), str) else None
+        if episode_id is not None:
+            if episode_id in self.first_seen:
+                other_file, other_row = self.first_seen[episode_id]
+                problems.append(Problem(file, row_index, episode_id, f"duplicate_id: also {other_file} row {other_row}"))
+            else:
+                self.first_seen[episode_id] = (file, row_index)
+        if row.get("split") != split:
+            problems.append(Problem(file, row_index, episode_id, f"wrong_split: record says {row.get('split')!r}, shard is {split!r}"))
+        try:
+            episode = MaskedReconstructionEpisode.model_validate(row)
+        except ValidationError as exc:
+            return [*problems, Problem(file, row_index, episode_id, _model_reason(exc))]
+        problems += [Problem(file, row_index, episode_id, violation) for violation in episode_violations(episode, **self.budgets)]
+        try:
+            page_id_of(episode.pivot_passage_id)
+        except ValueError:
+            problems.append(Problem(file, row_index, episode_id, f"pivot_id: {episode.pivot_passage_id!r} is not '{{page_id}}-{{n}}'"))
+        else:
+            self.pivots.append((split, episode.pivot_passage_id))
+            self.pivot_rows.setdefault(episode.pivot_passage_id, []).append((file, row_index, episode.id))
+        return problems
+
+    def split_problems(self, config_name: str) -> list[Problem]:
+        return _split_problems(config_name, self.pivots, self.pivot_rows)
+
+
+def _split_problems(config_name: str, pivots: list[tuple[str, str]], pivot_rows: dict[str, list[tuple[str, int, str]]]) -> list[Problem]:
+    """Pages that are pivots in two splits, reported on every row that pivots on such a page."""
+    from memtrain_data.episodes.rules import split_violations
+    from memtrain_data.episodes.splits import page_id_of
+
+    problems: list[Problem] = []
+    for violation in split_violations(pivots):
+        # "split_leak: page 123 is a pivot in test, train": name the rows involved.
+        page = violation.split("page ", 1)[1].split(" ", 1)[0]
+        rows = [(file, row, eid) for pid, entries in pivot_rows.items() if str(page_id_of(pid)) == page for file, row, eid in entries]
+        if not rows:
+            problems.append(Problem(config_name, None, None, violation))
+        problems += [Problem(file, row, eid, violation) for file, row, eid in rows]
+    return problems
+
+
+def _card_problems(folder: Path, configs: dict[str, dict[str, list[Path]]]) -> list[Problem]:
+    """The README's YAML header must declare every config folder, and each declared config must have shards."""
+    readme = folder / README_NAME
+    if not readme.is_file():
+        return [Problem(README_NAME, None, None, "card: README.md is missing, so the Hub and load_dataset cannot see the configs")]
+    from huggingface_hub import DatasetCard
+
+    try:
+        data = DatasetCard.load(readme).data
+    except Exception as exc:  # a broken YAML header surfaces as several exception types
+        return [Problem(README_NAME, None, None, f"card: the YAML header cannot be read: {exc}")]
+    declared = {entry.get("config_name"): entry for entry in (data.get("configs") or []) if isinstance(entry, dict)}
+    problems = [Problem(README_NAME, None, None, f"card: config {name!r} has shards but is not declared in the YAML header") for name in configs if name not in declared]
+    problems += [Problem(README_NAME, None, None, f"card: config {name!r} is declared but has no shards") for name in declared if name not in configs]
+    for name, entry in declared.items():
+        if name not in configs:
+            continue
+        declared_splits = {item.get("split") for item in entry.get("data_files") or [] if isinstance(item, dict)}
+        for split in configs[name]:
+            if split not in declared_splits:
+                problems.append(Problem(README_NAME, None, None, f"card: split {split!r} of config {name!r} is not in its data_files"))
+    return problems
+

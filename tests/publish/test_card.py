@@ -1,0 +1,183 @@
+"""The dataset card: YAML header that `datasets` loads, body filled from the written shards, stats.json, figures."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import statistics
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from memtrain_data import __version__
+from memtrain_data.errors import InputError
+from memtrain_data.features import episode_features
+from memtrain_data.publish.card import dump_date_from_name, write_dataset_card
+from tests.publish.conftest import DUMP_NAME, TOKENIZER, DatasetFactory, write_card
+
+
+def _episodes(folder: Path, config: str, split: str) -> list[dict]:
+    return [row for path in sorted((folder / config).glob(f"{split}-*.parquet")) for row in pq.read_table(path).to_pylist()]
+
+
+def _header(folder: Path) -> dict:
+    from huggingface_hub import DatasetCard
+
+    return DatasetCard.load(folder / "README.md").data.to_dict()
+
+
+def _load(folder: Path, config: str, cache: Path):  # type: ignore[no-untyped-def]
+    from datasets import load_dataset
+
+    return load_dataset(str(folder), config, cache_dir=str(cache))
+
+
+def test_load_dataset_reads_the_folder_with_the_declared_features(built_dataset: Path, tmp_path: Path) -> None:
+    dataset = _load(built_dataset, "mini", tmp_path / "cache")
+
+    assert list(dataset) == ["train", "validation", "test"]
+    assert {split: dataset[split].num_rows for split in dataset} == {"train": 6, "validation": 2, "test": 2}
+    assert dataset["train"].features == episode_features()
+    probe = dataset["validation"][0]["recall_probes"][0]
+    assert set(probe) == {"chunk_index", "masked_chunk", "target", "label", "masked_occurrences"}
+
+
+def test_header_declares_configs_features_license(built_dataset: Path) -> None:
+    from datasets.info import DatasetInfosDict
+    from huggingface_hub import DatasetCard
+
+    header = _header(built_dataset)
+    assert header["configs"] == [
+        {
+            "config_name": "mini",
+            "data_files": [
+                {"split": "train", "path": "mini/train-*"},
+                {"split": "validation", "path": "mini/validation-*"},
+                {"split": "test", "path": "mini/test-*"},
+            ],
+        }
+    ]
+    infos = DatasetInfosDict.from_dataset_card_data(DatasetCard.load(built_dataset / "README.md").data)
+    assert infos["mini"].features == episode_features()
+    assert {name: split.num_examples for name, split in infos["mini"].splits.items()} == {"train": 6, "validation": 2, "test": 2}
+    assert header["license"] == "cc-by-sa-4.0"  # the dump is from June 2024
+    assert header["language"] == ["en"] and "memtrain" in header["tags"]
+
+
+def test_body_says_how_it_was_built(built_dataset: Path) -> None:
+    card = (built_dataset / "README.md").read_text()
+    assert "arXiv 2606.03197" in card and "https://arxiv.org/abs/2606.03197" in card
+    assert f"| command | `memtrain build-dataset --dump {DUMP_NAME} --preset mini --config-name mini --output " in card
+    assert f"| memtrain version | {__version__} (builder `memtrain-episodes/1`) |" in card
+    assert f"| Wikipedia dump | {DUMP_NAME} |" in card
+    assert "| dump date | 2024-06-01 |" in card
+    assert "| page revisions | 2024-05-10T12:00:00Z … 2024-05-21T12:00:00Z |" in card
+    assert "| seed | 0 |" in card and "| preset | mini |" in card
+    assert f"| tokenizer | `{TOKENIZER}` |" in card
+    assert "| spaCy model | en_core_web_sm 3.8.0 (spaCy 3." in card
+    assert "| chunk budget | 512 tokens, at most 4 chunks |" in card
+    assert "CC BY-SA" in card and "Wikipedia" in card
+    assert 'load_dataset("YOUR_ORG/YOUR_DATASET", "mini")' in card and "memtrain train" in card and "TRL" in card
+
+
+def test_statistics_are_computed_from_the_written_shards(built_dataset: Path) -> None:
+    card = (built_dataset / "README.md").read_text()
+    stats = json.loads((built_dataset / "stats.json").read_text())["configs"]["mini"]
+    for split in ("train", "validation", "test"):
+        rows = _episodes(built_dataset, "mini", split)
+        tokens = [row["n_tokens"] for row in rows]
+        recorded = stats["splits"][split]
+        assert recorded["episodes"] == len(rows)
+        assert recorded["tokens_per_episode"] == {"min": min(tokens), "mean": round(statistics.mean(tokens), 2), "max": max(tokens), "total": sum(tokens)}
+        assert recorded["probes_per_episode"]["total"] == sum(len(row["recall_probes"]) for row in rows)
+        assert recorded["masked_occurrences"]["total"] == sum(row["masked_occurrences"] for row in rows)
+        labels: dict[str, int] = {}
+        for row in rows:
+            labels[row["answer_label"]] = labels.get(row["answer_label"], 0) + 1
+        assert recorded["answer_labels"] == labels
+    train = [row["n_tokens"] for row in _episodes(built_dataset, "mini", "train")]
+    assert f"| tokens per episode (min / mean / max) | {min(train)} / {statistics.mean(train):,.1f} / {max(train)} |" in card
+    assert "| episodes | 6 | 2 | 2 |" in card
+    # Dropped-and-why counts and the builder's own keys survive the merge into stats.json.
+    assert stats["dropped"] == {"doc_too_short": 3, "no_usable_entity": 1, "answer_leak": 0}
+    assert "| doc_too_short | 3 |" in card and "| no_usable_entity | 1 |" in card
+    assert json.loads((built_dataset / "stats.json").read_text())["pool"]["passages"] == 12
+
+
+def test_figures_are_pngs_referenced_from_the_card(built_dataset: Path) -> None:
+    card = (built_dataset / "README.md").read_text()
+    for name in ("episode_tokens.png", "entity_labels.png"):
+        path = built_dataset / "mini" / "figures" / name
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert f"](mini/figures/{name})" in card
+
+
+def test_rewriting_the_card_gives_identical_files(dataset_factory: DatasetFactory) -> None:
+    folder = dataset_factory("mini")
+
+    def digest() -> dict[str, str]:
+        files = [folder / "README.md", folder / "stats.json", *sorted((folder / "mini" / "figures").iterdir())]
+        return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
+
+    write_card(folder)
+    before = digest()
+    write_card(folder)
+    assert digest() == before
+
+
+def test_second_config_in_the_same_folder_keeps_the_first(dataset_factory: DatasetFactory, tmp_path: Path) -> None:
+    folder = dataset_factory("alpha", {"train": 4, "validation": 1, "test": 1})
+    write_card(folder, "alpha")
+    alpha_shards = {p.name: p.read_bytes() for p in (folder / "alpha").glob("*.parquet")}
+
+    dataset_factory("beta", {"train": 3, "validation": 2, "test": 1}, page_offset=100)
+    write_card(folder, "beta")
+
+    header = _header(folder)
+    assert [c["config_name"] for c in header["configs"]] == ["alpha", "beta"]
+    assert [i["config_name"] for i in header["dataset_info"]] == ["alpha", "beta"]
+    assert {p.name: p.read_bytes() for p in (folder / "alpha").glob("*.parquet")} == alpha_shards
+    card = (folder / "README.md").read_text()
+    assert "## Config `alpha`" in card and "## Config `beta`" in card
+    stats = json.loads((folder / "stats.json").read_text())
+    assert stats["configs"]["alpha"]["splits"]["train"]["episodes"] == 4
+    assert stats["configs"]["beta"]["splits"]["train"]["episodes"] == 3
+
+    alpha = _load(folder, "alpha", tmp_path / "cache")
+    beta = _load(folder, "beta", tmp_path / "cache")
+    assert alpha["train"].num_rows == 4 and beta["validation"].num_rows == 2
+    assert beta["test"].features == episode_features()
+    assert set(alpha["train"]["preset"]) == {"alpha"} and set(beta["train"]["preset"]) == {"beta"}
+
+
+def test_card_without_shards_is_an_input_error(tmp_path: Path) -> None:
+    from memtrain_data.build_config import resolve_build_config
+
+    config = resolve_build_config(None, {"output": tmp_path, "preset": "mini"})
+    with pytest.raises(InputError, match="no episode shards"):
+        write_dataset_card(config, stats={}, command=None)
+
+
+def test_command_is_reconstructed_for_python_builds(dataset_factory: DatasetFactory) -> None:
+    from memtrain_data.build_config import resolve_build_config
+    from memtrain_data.publish.layout import read_stats
+
+    folder = dataset_factory("mini")
+    config = resolve_build_config(None, {"output": folder, "preset": "mini", "seed": 7, "dump": [DUMP_NAME]})
+    write_dataset_card(config, stats=read_stats(folder), command=None)
+    command = read_stats(folder)["configs"]["mini"]["build"]["command"]
+    assert command == f"memtrain build-dataset --output {folder} --preset mini --dump {DUMP_NAME} --seed 7"
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("enwiki-20240601-pages-articles-multistream.xml.bz2", "2024-06-01"),
+        ("/data/simplewiki-20231101-pages-articles.xml", "2023-11-01"),
+        ("enwiki-2016-sample.xml.bz2", None),
+        ("enwiki-latest-pages-articles.xml.bz2", None),
+    ],
+)
+def test_dump_date_from_name(name: str, expected: str | None) -> None:
+    assert dump_date_from_name(name) == expected
