@@ -1,0 +1,1 @@
+"""Writer steps: the passage pool's parquet shards (`pool.py`)."""

@@ -1,0 +1,256 @@
+"""Build the passage pool: dump → pages → clean text → passages → `OUT/pool/*.parquet`.
+
+The stages are datatrove steps (see `memtrain_data.pipeline`) run by a datatrove executor
+(`pipeline/executors.py`: local or Ray here; Slurm submits the same pipeline as a job array).
+The input fixes the tasks (one per input unit, see `pipeline/readers/sources.py`), so
+`--workers` only changes how many run at once and a rerun with other workers writes identical
+shards. Task `rank` writes `OUT/pool/passages-{rank:05d}-of-{tasks:05d}.parquet` under a
+temporary name, renamed when complete; datatrove then writes the task's completion marker
+under `OUT/.memtrain/logs/pool/completions/`, so a rerun (after a crash, even `kill -9`) skips
+finished tasks and redoes only the others. The per-task stats files there are merged into
+`PoolBuildResult.stats`, stage by stage.
+
+With `workers > 1`, datatrove starts its workers with forkserver, which re-imports the main
+module: a script calling `build_passage_pool` needs the `if __name__ == "__main__":` guard
+(the `memtrain` command and pytest have it).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from memtrain_data.build_config import BuildConfig
+from memtrain_data.errors import ConfigError, InputError
+from memtrain_data.pipeline.readers.sources import (
+    DEFAULT_PAGES_PER_TASK,
+    InputUnit,
+    SourcePlan,
+    resolve_sources,
+)
+from memtrain_data.progress import NullProgress, ProgressReporter
+
+if TYPE_CHECKING:
+    from datatrove.executor.base import PipelineExecutor
+    from datatrove.pipeline.base import PipelineStep
+
+POOL_FORMAT_VERSION = "1"
+"""Bump when the pool's content changes for the same input and settings (old pools are then refused)."""
+
+_PLAN_FILE = "plan.json"
+_ISSUE_COUNTERS = {
+    "truncated_files": "the file was cut short (truncated compressed data); the pages before the cut were kept",
+    "xml_errors": "malformed XML; the pages before the error were kept",
+    "decompress_errors": "corrupt compressed data; the pages before it were kept",
+    "invalid_utf8_bytes": "invalid UTF-8 byte(s) replaced by U+FFFD",
+}
+
+
+@dataclass
+class PoolBuildResult:
+    """What `build_passage_pool` did: where the pool is, its shards, and the merged counters."""
+
+    pool_dir: Path
+    stats: dict[str, Any] = field(default_factory=dict)
+    shards: list[Path] = field(default_factory=list)
+    tasks: int = 0
+    skipped_tasks: int = 0
+
+
+def pool_dir(output: Path) -> Path:
+    return Path(output) / "pool"
+
+
+def pool_logging_dir(output: Path) -> Path:
+    return Path(output) / ".memtrain" / "logs" / "pool"
+
+
+def plan_pool_input(config: BuildConfig, *, pages_per_task: int | None = None) -> SourcePlan:
+    """Resolve the build's input (the bundled sample wiki when no `--dump`) into units."""
+    dumps = list(config.dump)
+    if not dumps:
+        from memtrain_data.resources import sample_wiki_path
+
+        dumps = [str(sample_wiki_path())]
+    return resolve_sources(dumps, config.dump_index, pages_per_task=pages_per_task or DEFAULT_PAGES_PER_TASK)
+
+
+def stage_names(plan: SourcePlan) -> list[str]:
+    return ["read", "extract", "split", "write"] if plan.kind == "mediawiki" else ["read", "split", "write"]
+
+
+def pool_pipeline(plan: SourcePlan, config: BuildConfig, output_dir: Path) -> list[PipelineStep]:
+    """The pool's datatrove steps for `plan`; executor-independent (local, Slurm, Ray)."""
+    from memtrain_data.pipeline.passages import PassageSplitter
+    from memtrain_data.pipeline.writers.pool import PassagePoolWriter
+
+    splitter = PassageSplitter(min_words=config.min_passage_words, max_words=config.max_passage_words)
+    writer = PassagePoolWriter(output_dir, tasks=len(plan.units))
+    if plan.kind == "parquet":
+        from memtrain_data.pipeline.readers.wikipedia_parquet import WikipediaParquetReader
+
+        return [WikipediaParquetReader(plan.units), splitter, writer]
+    from memtrain_data.pipeline.extractors.wikitext import WikitextExtractor
+    from memtrain_data.pipeline.readers.mediawiki import MediaWikiReader
+
+    return [
+        MediaWikiReader(plan.units, max_page_bytes=config.max_page_bytes),
+        WikitextExtractor(timeout_s=config.page_timeout_s, max_page_bytes=config.max_page_bytes),
+        splitter,
+        writer,
+    ]
+
+
+def _plan_record(plan: SourcePlan, config: BuildConfig) -> dict[str, Any]:
+    """What fixes the pool's content: the units (by name, range and size) and the pool settings."""
+
+    def unit_record(unit: InputUnit) -> dict[str, Any]:
+        record = {key: value for key, value in asdict(unit).items() if key != "path"}
+        if unit.hub_repo is None:
+            record["bytes"] = Path(unit.path).stat().st_size
+        return record
+
+    return {
+        "format": POOL_FORMAT_VERSION,
+        "kind": plan.kind,
+        "units": [unit_record(unit) for unit in plan.units],
+        "min_passage_words": config.min_passage_words,
+        "max_passage_words": config.max_passage_words,
+        "max_page_bytes": config.max_page_bytes,
+        "page_timeout_s": config.page_timeout_s,
+    }
+
+
+def _check_same_plan(logging_dir: Path, record: dict[str, Any], output: Path) -> None:
+    """Refuse to resume a pool that was started from other input or settings (it would mix both)."""
+    path = logging_dir / _PLAN_FILE
+    if path.is_file():
+        previous = json.loads(path.read_text(encoding="utf-8"))
+        if previous != record:
+            changed = sorted(key for key in set(previous) | set(record) if previous.get(key) != record.get(key))
+            raise InputError(
+                f"{output} already holds a passage pool built from other input or settings ({', '.join(changed)}); "
+                f"use another --output, or delete {pool_dir(output)} and {logging_dir} to rebuild it"
+            )
+        return
+    logging_dir.mkdir(parents=True, exist_ok=True)
+    # Temporary name then rename: a kill mid-write must not leave a plan that cannot be read back.
+    path.with_suffix(".tmp").write_text(json.dumps(record, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    path.with_suffix(".tmp").replace(path)
+
+
+def _make_executor(pipeline: list[PipelineStep], tasks: int, config: BuildConfig, logging_dir: Path) -> PipelineExecutor:
+    """The executor `config.executor` names (local or Ray; see `pipeline/executors.py`)."""
+    from memtrain_data.pipeline.executors import make_executor
+
+    return make_executor(pipeline, tasks=tasks, config=config, logging_dir=logging_dir, job_name="memtrain-pool")
+
+
+def _completed_ranks(logging_dir: Path, tasks: int) -> set[int]:
+    folder = logging_dir / "completions"
+    if not folder.is_dir():
+        return set()
+    names = {path.name for path in folder.iterdir()}
+    return {rank for rank in range(tasks) if f"{rank:05d}" in names}
+
+
+def _watch_completions(logging_dir: Path, tasks: int, already: int, progress: ProgressReporter, stop: threading.Event) -> None:
+    """Advance the progress bar as completion markers appear (tasks may run in other processes)."""
+    reported = already
+    while True:
+        stopping = stop.wait(0.2)
+        done = len(_completed_ranks(logging_dir, tasks))
+        if done > reported:
+            progress.advance("pool", done - reported)
+            reported = done
+        if stopping:
+            return
+
+
+def build_passage_pool(
+    config: BuildConfig, progress: ProgressReporter | None = None, *, pages_per_task: int | None = None
+) -> PoolBuildResult:
+    """Build (or finish building) the passage pool of `config.output`; return where it is and its counters.
+
+    `pages_per_task` sets how many pages of a multistream dump one task reads (default
+    `DEFAULT_PAGES_PER_TASK`). Every input is checked before any task starts.
+    """
+    progress = progress or NullProgress()
+    if config.executor == "slurm":
+        raise ConfigError("on Slurm the pool is submitted as a job array by build_dataset (launch_slurm_build), not run here")
+    plan = plan_pool_input(config, pages_per_task=pages_per_task)
+    progress.log(f"pool input: {'the bundled sample wiki' if config.uses_bundled_sample else plan.description}")
+    for note in plan.notes:
+        progress.log(note)
+
+    output_dir = pool_dir(config.output)
+    logging_dir = pool_logging_dir(config.output)
+    tasks = len(plan.units)
+    _check_same_plan(logging_dir, _plan_record(plan, config), config.output)
+    names = stage_names(plan)
+    pipeline = pool_pipeline(plan, config, output_dir)
+    executor = _make_executor(pipeline, tasks, config, logging_dir)
+
+    already = len(_completed_ranks(logging_dir, tasks))
+    if already:
+        progress.log(f"{already} of {tasks} pool tasks already complete, skipped")
+    progress.start("pool", total=tasks)
+    if already:
+        progress.advance("pool", already)
+    stop = threading.Event()
+    watcher = threading.Thread(
+        target=_watch_completions, args=(logging_dir, tasks, already, progress, stop), daemon=True
+    )
+    started = time.perf_counter()
+    watcher.start()
+    try:
+        from memtrain_data.pipeline.executor import datatrove_console_quiet
+
+        with datatrove_console_quiet():
+            executor.run()
+    except Exception as exc:
+        raise RuntimeError(f"a pool task failed ({type(exc).__name__}: {exc}); task logs: {logging_dir / 'logs'}") from exc
+    finally:
+        stop.set()
+        watcher.join()
+    seconds = time.perf_counter() - started
+    progress.finish("pool")
+
+    from memtrain_data.pipeline.stats import merge_stage_stats, read_task_stats
+    from memtrain_data.pipeline.writers.pool import pool_shard_name
+
+    per_task = []
+    for rank, unit in enumerate(plan.units):
+        task_stats = read_task_stats(logging_dir, rank, names)
+        if task_stats is None:
+            raise RuntimeError(f"pool task {rank} ({unit.describe()}) left no stats in {logging_dir / 'stats'}")
+        per_task.append(task_stats)
+        for counter, meaning in _ISSUE_COUNTERS.items():
+            if task_stats["read"].get(counter):
+                count = task_stats["read"][counter]
+                detail = f"{count:,} {meaning}" if counter == "invalid_utf8_bytes" else meaning
+                progress.log(f"warning: {unit.describe()}: {detail} (log: {logging_dir / 'logs' / f'task_{rank:05d}.log'})")
+    shards = [output_dir / pool_shard_name(rank, tasks) for rank in range(tasks)]
+    missing = [shard.name for shard in shards if not shard.is_file()]
+    if missing:
+        raise RuntimeError(f"pool tasks are marked complete but shards are missing: {', '.join(missing[:3])}")
+
+    by_stage = merge_stage_stats(per_task, names)
+    for stage, step in zip(names, pipeline, strict=True):
+        # steps may declare counters that are always reported, zero or not
+        for counter in getattr(step, "counters", ()):
+            by_stage[stage].setdefault(counter, 0)
+        by_stage[stage] = dict(sorted(by_stage[stage].items()))
+    stats: dict[str, Any] = {
+        "input": "bundled sample wiki" if config.uses_bundled_sample else plan.description,
+        "input_kind": plan.kind,
+        "tasks": tasks,
+        "tasks_skipped": already,
+        "seconds": round(seconds, 3),
+        **by_stage,
+    }
+    return PoolBuildResult(pool_dir=output_dir, stats=stats, shards=shards, tasks=tasks, skipped_tasks=already)
