@@ -41,6 +41,22 @@ def packaged_smollm2_gguf() -> Path | None:
     return None
 
 
+def _in_hub_cache(repo_id: str, file_name: str) -> bool:
+    from huggingface_hub import try_to_load_from_cache
+
+    return isinstance(try_to_load_from_cache(repo_id, file_name), str)
+
+
+def _use_packaged_smollm2(name_or_path: str, file_name: str) -> bool:
+    """Use the packaged copy of SmolLM2 when the Hub cache lacks it: no network round trip
+    (and no retries on a machine without Hub access) for the default tokenizer and test model."""
+    return (
+        name_or_path == SMOLLM2_ID
+        and packaged_smollm2_gguf() is not None
+        and not _in_hub_cache(name_or_path, file_name)
+    )
+
+
 def _hub_offline() -> bool:
     return os.environ.get("HF_HUB_OFFLINE", "0").lower() in {"1", "true", "yes", "on"}
 
@@ -125,6 +141,8 @@ def load_tokenizer(name_or_path: str) -> PreTrainedTokenizerBase:
             raise InputError(f"cannot load a tokenizer from {path}: {_first_line(exc)}") from None
     if name_or_path.startswith((".", "/", "~")):
         raise InputError(f"tokenizer path does not exist: {name_or_path}")
+    if _use_packaged_smollm2(name_or_path, "tokenizer.json"):
+        return AutoTokenizer.from_pretrained(str(_materialize_smollm2_tokenizer()))
     try:
         return AutoTokenizer.from_pretrained(name_or_path)
     except (OSError, ValueError) as exc:
@@ -149,7 +167,7 @@ def resolve_model_path(name_or_path: str) -> str:
         return str(path)
     if name_or_path.startswith((".", "/", "~")):
         raise InputError(f"model path does not exist: {name_or_path}")
-    if name_or_path == SMOLLM2_ID and _hub_offline() and packaged_smollm2_gguf() is not None:
+    if _use_packaged_smollm2(name_or_path, "model.safetensors"):
         return str(materialize_smollm2())
     try:
         from huggingface_hub import snapshot_download
