@@ -73,6 +73,7 @@ class BuildConfig:
     page_timeout_s: float = config_field(20.0, help="A page whose wikitext takes longer to clean is skipped and counted.")
     max_page_bytes: int = config_field(4_000_000, help="Pages with more wikitext than this are skipped and counted.")
     pool_size: int | None = config_field(None, help="Cap on passages used for episodes (first N by id hash); none: all.")
+    pages_per_task: int = config_field(50_000, help="Pages of a multistream dump read by one task (one byte range of whole streams).")
     # episodes
     related_passages: int = config_field(29, help="Passages retrieved as related to the pivot.")
     random_passages: int = config_field(120, help="Random passages added to the document.")
@@ -80,6 +81,11 @@ class BuildConfig:
     max_chunks: int = config_field(8, help="Most chunks a document may have.")
     min_doc_tokens: int = config_field(24_000, help="Documents shorter than this are dropped and counted.")
     max_doc_tokens: int = config_field(40_960, help="Documents longer than this are dropped and counted.")
+    top_up_to_min_tokens: bool = config_field(
+        True,
+        help="Add random passages until a document reaches min_doc_tokens (off: such documents are dropped and counted). "
+        "Pools of short passages do not reach the paper's 24k tokens with 150 passages.",
+    )
     probes_per_chunk: int = config_field(2, help="Recall probes per chunk (all chunks but the last).")
     entity_labels: list[str] = config_field(list(ONTONOTES_LABELS), help="spaCy entity labels that may be masked.")
     tokenizer: str = config_field(DEFAULT_TOKENIZER, help="Tokenizer (Hub id or local folder) that counts tokens and cuts chunks.")

@@ -27,7 +27,6 @@ from typing import TYPE_CHECKING, Any
 from memtrain_data.build_config import BuildConfig
 from memtrain_data.errors import ConfigError, InputError
 from memtrain_data.pipeline.readers.sources import (
-    DEFAULT_PAGES_PER_TASK,
     InputUnit,
     SourcePlan,
     resolve_sources,
@@ -76,7 +75,7 @@ def plan_pool_input(config: BuildConfig, *, pages_per_task: int | None = None) -
         from memtrain_data.resources import sample_wiki_path
 
         dumps = [str(sample_wiki_path())]
-    return resolve_sources(dumps, config.dump_index, pages_per_task=pages_per_task or DEFAULT_PAGES_PER_TASK)
+    return resolve_sources(dumps, config.dump_index, pages_per_task=pages_per_task or config.pages_per_task)
 
 
 def stage_names(plan: SourcePlan) -> list[str]:
@@ -177,7 +176,7 @@ def build_passage_pool(
     """Build (or finish building) the passage pool of `config.output`; return where it is and its counters.
 
     `pages_per_task` sets how many pages of a multistream dump one task reads (default
-    `DEFAULT_PAGES_PER_TASK`). Every input is checked before any task starts.
+    `config.pages_per_task`). Every input is checked before any task starts.
     """
     progress = progress or NullProgress()
     if config.executor == "slurm":

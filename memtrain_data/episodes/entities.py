@@ -1,0 +1,109 @@
+"""Named entities that may be masked: spaCy NER, a junk filter, and answer aliases.
+
+NER runs with `nlp.pipe` on the pipeline from `memtrain_data.nlp.load_spacy_ner` (only
+tok2vec and ner enabled). An entity is usable when its label is allowed and its text is not
+junk: one character, no letter or digit (pure punctuation), a stopword ("US" would mask every
+"us"), or touching a placeholder such as "[MASK]" left by an earlier masking.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+from memtrain_data.build_config import ONTONOTES_LABELS
+from memtrain_data.errors import ConfigError
+
+if TYPE_CHECKING:
+    from spacy.language import Language
+
+# Labels whose entities are names; containment between two of them means "the same thing"
+# ("Barack Obama" / "Obama"). Numbers and dates are excluded: "1994" is not an alias of "May 1994".
+NAME_LABELS: frozenset[str] = frozenset(
+    {"PERSON", "ORG", "GPE", "LOC", "FAC", "NORP", "EVENT", "WORK_OF_ART", "PRODUCT", "LAW", "LANGUAGE"}
+)
+NER_BATCH_SIZE = 32
+
+
+@dataclass(frozen=True)
+class Entity:
+    """One entity mention's surface form and spaCy label."""
+
+    text: str
+    label: str
+
+
+def validate_entity_labels(labels: Sequence[str], known: Iterable[str] = ONTONOTES_LABELS) -> list[str]:
+    """`labels` upper-cased, or a one-line ConfigError naming the unknown ones and the valid ones."""
+    valid = sorted(set(known))
+    wanted = [label.upper() for label in labels]
+    unknown = [label for label in wanted if label not in valid]
+    if unknown:
+        raise ConfigError(f"unknown spaCy entity label(s) {', '.join(unknown)} in entity_labels; valid labels: {', '.join(valid)}")
+    if not wanted:
+        raise ConfigError(f"entity_labels is empty; choose from: {', '.join(valid)}")
+    return wanted
+
+
+@lru_cache(maxsize=1)
+def _stopwords() -> frozenset[str]:
+    from spacy.lang.en.stop_words import STOP_WORDS
+
+    return frozenset(word.casefold() for word in STOP_WORDS)
+
+
+def junk_reason(text: str) -> str | None:
+    """Why `text` cannot be a masked entity, or None when it can."""
+    stripped = text.strip()
+    if len(stripped) <= 1:
+        return "one_character"
+    if not any(ch.isalnum() for ch in stripped):
+        return "punctuation"
+    if stripped.casefold() in _stopwords():
+        return "stopword"
+    if "[" in stripped or "]" in stripped:
+        return "placeholder"
+    return None
+
+
+def extract_entities(
+    nlp: Language, texts: Iterable[str], labels: Iterable[str], batch_size: int = NER_BATCH_SIZE
+) -> Iterator[list[Entity]]:
+    """For each text, its usable entities in order of first mention (one per case-folded form)."""
+    allowed = frozenset(labels)
+    for doc in nlp.pipe(texts, batch_size=batch_size):
+        seen: set[str] = set()
+        found: list[Entity] = []
+        for span in doc.ents:
+            surface = " ".join(span.text.split())
+            key = surface.casefold()
+            if span.label_ not in allowed or key in seen or junk_reason(surface) is not None:
+                continue
+            seen.add(key)
+            found.append(Entity(surface, span.label_))
+        yield found
+
+
+def _contains_words(outer: str, inner: str) -> bool:
+    return re.search(rf"(?<!\w){re.escape(inner.casefold())}(?!\w)", outer.casefold()) is not None
+
+
+def related_forms(a: str, b: str) -> bool:
+    """Whether one surface form contains the other on word boundaries (or they are equal)."""
+    return _contains_words(a, b) or _contains_words(b, a)
+
+
+def find_aliases(entity: Entity, entities: Iterable[Entity]) -> list[str]:
+    """Other surface forms of `entity` among `entities` (same name label, one contains the other)."""
+    if entity.label not in NAME_LABELS:
+        return []
+    aliases: list[str] = []
+    for other in entities:
+        if other.label != entity.label or other.text.casefold() == entity.text.casefold():
+            continue
+        if related_forms(entity.text, other.text) and other.text not in aliases:
+            aliases.append(other.text)
+    return aliases
