@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from memtrain_data.errors import MemtrainError
 
@@ -33,7 +34,8 @@ def report_errors(command: F) -> F:
         except (typer.Exit, typer.Abort, SystemExit):
             raise
         except MemtrainError as exc:
-            err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            # escape: messages name extras like memtrain[vllm], which rich would read as markup
+            err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
             raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt:
             err_console.print("[yellow]interrupted[/]")
@@ -43,7 +45,7 @@ def report_errors(command: F) -> F:
                 raise
             message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
             err_console.print(
-                f"[bold red]internal error:[/] {type(exc).__name__}: {message} "
+                f"[bold red]internal error:[/] {type(exc).__name__}: {escape(message)} "
                 "(set MEMTRAIN_DEBUG=1 to see the traceback, and please report it)",
                 highlight=False,
                 soft_wrap=True,

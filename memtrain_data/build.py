@@ -45,12 +45,20 @@ def build_dataset(config: BuildConfig, progress: ProgressReporter | None = None,
     from memtrain_data.publish.card import write_dataset_card
 
     progress = progress or NullProgress()
+    if config.executor == "slurm":
+        # Slurm runs the build as jobs (pool array, then a finish job): submit and return.
+        from memtrain_data.pipeline.executors import launch_slurm_build
+
+        launch = launch_slurm_build(config, progress=progress, command=command)
+        return BuildResult(output=config.output, stats={"slurm": launch.as_stats()})
     config.output.mkdir(parents=True, exist_ok=True)
     pool = build_passage_pool(config, progress=progress)
     write_stats(config.output, "pool", pool.stats)
     episodes = build_episodes(config, progress=progress)
     stats = write_stats(config.output, "configs", {config.config_name: episodes.stats})
     write_dataset_card(config, stats=stats, command=command)
+    # The card adds per-split statistics to stats.json; report those too.
+    stats = json.loads((config.output / "stats.json").read_text(encoding="utf-8"))
     result = BuildResult(output=config.output, stats=stats)
     if config.push_to_hub:
         from memtrain_data.publish.push import push_dataset
