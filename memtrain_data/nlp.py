@@ -55,9 +55,13 @@ def load_spacy_ner(name: str = "en_core_web_sm") -> Language:
         raise MissingDependencyError(INSTALL_HELP.format(name=name))
     if "ner" not in nlp.pipe_names:
         raise MissingDependencyError(f"spaCy pipeline '{name}' has no 'ner' component; pick an NER pipeline.")
-    # Disabling (not excluding) keeps the pipeline reusable; tok2vec feeds ner in the small models.
+    # Disabling (not excluding) keeps the pipeline reusable. A shared tok2vec runs only when ner
+    # listens to it: en_core_web_sm's ner embeds its own, and running tok2vec anyway costs ~3x.
+    needed = set(NER_COMPONENTS)
+    if "tok2vec" in nlp.pipe_names and "ner" not in getattr(nlp.get_pipe("tok2vec"), "listening_components", ["ner"]):
+        needed.discard("tok2vec")
     for component in nlp.pipe_names:
-        if component not in NER_COMPONENTS:
+        if component not in needed:
             nlp.disable_pipe(component)
     return nlp
 
