@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.console import Group
 from rich.table import Table
 
 from memtrain_cli._common import console
@@ -15,29 +16,55 @@ from memtrain_cli.progress import RichProgress
 
 
 def build_dataset(
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Output folder (pool, episodes, dataset card).")] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Output folder (pool, episodes, dataset card).")
+    ] = None,
     dump: Annotated[
         list[str] | None,
-        typer.Option("--dump", help="Wikipedia dump: .xml, .xml.bz2, multistream .bz2, folder or glob; or wikimedia/wikipedia parquet (path or Hub id). Repeatable. Default: the bundled sample wiki."),
+        typer.Option(
+            "--dump",
+            help="Wikipedia dump: .xml, .xml.bz2, multistream .bz2, folder or glob; or wikimedia/wikipedia parquet (path or Hub id). Repeatable. Default: the bundled sample wiki.",
+        ),
     ] = None,
-    dump_index: Annotated[str | None, typer.Option(help="Index file of a multistream dump (…-multistream-index.txt.bz2).")] = None,
-    preset: Annotated[str | None, typer.Option(help="Episode preset: mini (CPU demos) or paper (the paper's numbers).")] = None,
-    config: Annotated[Path | None, typer.Option("--config", help="YAML file of build settings (flags override it).")] = None,
-    config_name: Annotated[str | None, typer.Option(help="Dataset config name for the episodes (default: the preset).")] = None,
+    dump_index: Annotated[
+        str | None, typer.Option(help="Index file of a multistream dump (…-multistream-index.txt.bz2).")
+    ] = None,
+    preset: Annotated[
+        str | None, typer.Option(help="Episode preset: mini (CPU demos) or paper (the paper's numbers).")
+    ] = None,
+    config: Annotated[
+        Path | None, typer.Option("--config", help="YAML file of build settings (flags override it).")
+    ] = None,
+    config_name: Annotated[
+        str | None, typer.Option(help="Dataset config name for the episodes (default: the preset).")
+    ] = None,
     seed: Annotated[int | None, typer.Option(help="Random seed.")] = None,
     workers: Annotated[int | None, typer.Option(help="Parallel worker processes.")] = None,
     executor: Annotated[str | None, typer.Option(help="Pipeline executor: local, slurm or ray.")] = None,
     num_episodes: Annotated[int | None, typer.Option(help="Episodes to build over all splits.")] = None,
-    tokenizer: Annotated[str | None, typer.Option(help="Tokenizer that counts tokens and cuts chunks (Hub id or folder).")] = None,
-    spacy_model: Annotated[str | None, typer.Option(help="spaCy NER pipeline (default en_core_web_sm).")] = None,
+    tokenizer: Annotated[
+        str | None, typer.Option(help="Tokenizer that counts tokens and cuts chunks (Hub id or folder).")
+    ] = None,
+    spacy_model: Annotated[
+        str | None, typer.Option(help="spaCy NER pipeline (default en_core_web_sm).")
+    ] = None,
     retriever: Annotated[str | None, typer.Option(help="Related-passage retriever: bm25 or dense.")] = None,
-    dense_model: Annotated[str | None, typer.Option(help="sentence-transformers model for --retriever dense.")] = None,
+    dense_model: Annotated[
+        str | None, typer.Option(help="sentence-transformers model for --retriever dense.")
+    ] = None,
     probes_per_chunk: Annotated[int | None, typer.Option(help="Recall probes per chunk.")] = None,
-    pool_size: Annotated[int | None, typer.Option(help="Cap on passages used for episodes (for very large dumps).")] = None,
-    push_to_hub: Annotated[str | None, typer.Option(help="Upload the finished folder to this Hub dataset repo (ORG/NAME).")] = None,
+    pool_size: Annotated[
+        int | None, typer.Option(help="Cap on passages used for episodes (for very large dumps).")
+    ] = None,
+    push_to_hub: Annotated[
+        str | None, typer.Option(help="Upload the finished folder to this Hub dataset repo (ORG/NAME).")
+    ] = None,
     private: Annotated[bool | None, typer.Option("--private", help="Create the Hub repo as private.")] = None,
     revision: Annotated[str | None, typer.Option(help="Hub branch to push to.")] = None,
-    create_pr: Annotated[bool | None, typer.Option("--create-pr", help="Open a Hub pull request instead of pushing to the branch.")] = None,
+    create_pr: Annotated[
+        bool | None,
+        typer.Option("--create-pr", help="Open a Hub pull request instead of pushing to the branch."),
+    ] = None,
 ) -> None:
     """Build a MemTrain proxy-task dataset: dump → clean passages → masked-reconstruction episodes with recall probes."""
     from memtrain_data.build import build_dataset as run_build
@@ -65,41 +92,100 @@ def build_dataset(
         "create_pr": create_pr,
     }
     settings = resolve_build_config(config, flags)
-    source = ", ".join(settings.dump) if settings.dump else "the bundled sample wiki (pass --dump for real data)"
-    console.print(f"[bold]memtrain build-dataset[/]: input {source}; preset [cyan]{settings.preset}[/]; output {settings.output}")
+    source = (
+        ", ".join(settings.dump) if settings.dump else "the bundled sample wiki (pass --dump for real data)"
+    )
+    console.print(
+        f"[bold]memtrain build-dataset[/]: input {source}; preset [cyan]{settings.preset}[/]; output {settings.output}"
+    )
     with RichProgress(console) as progress:
         result = run_build(settings, progress=progress, command=shlex.join(["memtrain", *sys.argv[1:]]))
     console.print(stats_table(result.stats))
-    console.print(f"[green]done[/]: {result.output}")
+    console.print(f"[green]done[/]: {result.output} (all counters in {result.output / 'stats.json'})")
     if result.pushed_url:
         console.print(f"[green]pushed[/]: {result.pushed_url}")
 
 
-def stats_table(stats: dict[str, Any]) -> Table:
-    """One row per counter: stage, counter, value (nested dicts flattened with dots)."""
-    table = Table(title="build statistics")
-    table.add_column("stage")
-    table.add_column("counter")
-    table.add_column("value", justify="right")
-
-    def add(stage: str, prefix: str, values: dict[str, Any]) -> None:
-        for key, value in values.items():
-            name = f"{prefix}{key}"
-            if isinstance(value, dict):
-                add(stage, f"{name}.", value)
-            elif isinstance(value, (int, float, str)) and not isinstance(value, bool):
-                table.add_row(stage, name, f"{value:,}" if isinstance(value, int) else str(value))
-
-    if "pool" in stats:
-        add("pool", "", stats["pool"])
+def stats_table(stats: dict[str, Any]) -> Group:
+    """A compact summary of the build; every counter is in OUT/stats.json."""
+    tables: list[Table] = []
+    pool = stats.get("pool")
+    if pool:
+        read, extract, write = pool.get("read", {}), pool.get("extract", {}), pool.get("write", {})
+        skipped = sum(v for k, v in extract.items() if k.startswith("skipped_")) + read.get(
+            "oversized_pages_dropped", 0
+        )
+        table = Table(title="passage pool", show_header=False)
+        table.add_column("counter")
+        table.add_column("value", justify="right")
+        rows = [
+            ("pages read", read.get("pages_read", 0)),
+            ("articles kept", read.get("articles", 0)),
+            ("redirects dropped", read.get("redirects_dropped", 0)),
+            ("disambiguation pages dropped", read.get("disambiguations_dropped", 0)),
+            ("other namespaces dropped", read.get("other_namespaces_dropped", 0)),
+            ("pages skipped (too large, parse error, timeout, empty)", skipped),
+            (
+                "XML errors / truncated files",
+                f"{read.get('xml_errors', 0)} / {read.get('truncated_files', 0)}",
+            ),
+            ("passages written", write.get("passages_written", 0)),
+            ("words written", write.get("words_written", 0)),
+            ("tasks (already complete)", f"{pool.get('tasks', 0)} ({pool.get('tasks_skipped', 0)})"),
+        ]
+        for name, value in rows:
+            table.add_row(name, f"{value:,}" if isinstance(value, int) else str(value))
+        tables.append(table)
     for config_name, values in stats.get("configs", {}).items():
-        add(f"episodes ({config_name})", "", values)
-    return table
+        table = Table(
+            title=f"episodes: config '{config_name}' (per episode: token range; mean chunks, masked occurrences, recall probes)"
+        )
+        for column in ("split", "episodes", "tokens", "chunks", "masked", "probes"):
+            table.add_column(column, justify="left" if column == "split" else "right")
+        splits = values.get("splits", {})
+        for split in sorted(
+            splits,
+            key=lambda name: (
+                ("train", "validation", "test").index(name) if name in ("train", "validation", "test") else 9
+            ),
+        ):
+            split_stats = splits[split]
+            tokens = split_stats.get("tokens_per_episode", {})
+            table.add_row(
+                split,
+                f"{split_stats.get('episodes', 0):,}",
+                f"{tokens.get('min', 0):,}–{tokens.get('max', 0):,}",
+                f"{split_stats.get('chunks_per_episode', {}).get('mean', 0):.2f}",
+                f"{split_stats.get('masked_occurrences', {}).get('mean', 0):.2f}",
+                f"{split_stats.get('probes_per_episode', {}).get('mean', 0):.2f}",
+            )
+        dropped = values.get("dropped", {})
+        requested = values.get("episodes_requested")
+        if isinstance(requested, dict):
+            requested = sum(requested.values())
+        written = values.get("episodes_total")
+        caption = f"{written} of {requested} requested episodes written" if requested is not None else ""
+        if dropped:
+            caption += "; dropped: " + ", ".join(
+                f"{reason} {count}" for reason, count in sorted(dropped.items())
+            )
+        table.caption = caption
+        tables.append(table)
+    if "slurm" in stats:
+        table = Table(title="slurm", show_header=False)
+        for key, value in stats["slurm"].items():
+            table.add_row(str(key), str(value))
+        tables.append(table)
+    return Group(*tables)
 
 
 def schema(
-    output: Annotated[Path, typer.Option("--output", "-o", help="Folder for the JSON Schema files.")] = Path("schemas"),
-    check: Annotated[bool, typer.Option("--check", help="Only check that the folder matches the models; exit 1 if not.")] = False,
+    output: Annotated[Path, typer.Option("--output", "-o", help="Folder for the JSON Schema files.")] = Path(
+        "schemas"
+    ),
+    check: Annotated[
+        bool, typer.Option("--check", help="Only check that the folder matches the models; exit 1 if not.")
+    ] = False,
 ) -> None:
     """Write the JSON Schemas of memtrain's records (generated from the Pydantic models)."""
     from memtrain_data.schemas import stale_schemas, write_schemas
@@ -107,7 +193,9 @@ def schema(
     if check:
         stale = stale_schemas(output)
         if stale:
-            console.print(f"[red]out of date[/] in {output}: {', '.join(stale)} (run `memtrain schema --output {output}`)")
+            console.print(
+                f"[red]out of date[/] in {output}: {', '.join(stale)} (run `memtrain schema --output {output}`)"
+            )
             raise typer.Exit(1)
         console.print(f"[green]up to date[/]: {output}")
         return

@@ -60,7 +60,7 @@ def test_the_default_build_writes_the_pool_shows_its_counters_and_resumes(tmp_pa
     assert code == 0, first
     assert "pool input: the bundled sample wiki" in first
     assert (output / "pool" / "passages-00000-of-00001.parquet").is_file()
-    for counter in ("read.pages_read", "read.redirects_dropped", "write.passages_written"):
+    for counter in ("pages read", "redirects dropped", "passages written", "episodes: config 'mini'"):
         assert counter in first
     code, second = build("--output", str(output), "--num-episodes", "6")
     assert code == 0, second
