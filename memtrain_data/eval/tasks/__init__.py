@@ -1,0 +1,7 @@
+"""Built-in evaluation tasks; importing this package registers them."""
+
+from __future__ import annotations
+
+from memtrain_data.eval.tasks import hotpotqa, proxy
+
+__all__ = ["hotpotqa", "proxy"]

@@ -1,0 +1,176 @@
+"""`memtrain eval` and `memtrain eval plot` as a user runs them."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from memtrain_cli.app import app
+from tests.eval.proxy_data import write_mini_dataset
+
+runner = CliRunner()
+SMALL = ["--chunk-tokens", "1024", "--memory-tokens", "16", "--response-tokens", "6"]
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_torch_thread() -> Iterator[None]:
+    # Two OpenMP threads on a shared 2-core machine run the models several times slower.
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def invoke(args: list[str]):
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    return result
+
+
+@pytest.mark.parametrize("command", [["eval"], ["eval", "plot"]])
+def test_help(command: list[str]) -> None:
+    result = invoke([*command, "--help"])
+    assert "Usage" in result.output
+
+
+def test_eval_help_lists_the_contract_options() -> None:
+    output = invoke(["eval", "--help"]).output
+    for option in ("--model", "--task", "--data", "--config-name", "--split", "--lengths", "--mode", "--backend",
+                   "--base-url", "--num-samples", "--limit", "--seed", "--templates", "--chunk-tokens",
+                   "--memory-tokens", "--response-tokens", "--output"):  # fmt: skip
+        assert option in output
+
+
+def test_hotpotqa_memory_mode(tiny_model_dir: Path, hotpotqa_sample: Path, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    result = invoke(["eval", "--model", str(tiny_model_dir), "--task", "hotpotqa", "--data", str(hotpotqa_sample),
+                     "--lengths", "2k,4k", "--limit", "2", *SMALL, "--output", str(out)])  # fmt: skip
+    assert "EM" in result.output and "2k" in result.output and "4k" in result.output
+    results = json.loads((out / "results.json").read_text())
+    assert list(results["metrics"]) == ["2k", "4k"]
+    assert all(entry["n"] == 2 for entry in results["metrics"].values())
+    assert len((out / "predictions.jsonl").read_text().splitlines()) == 4
+    assert (out / "plot.png").is_file()
+    # The same command again reuses everything.
+    again = invoke(["eval", "--model", str(tiny_model_dir), "--task", "hotpotqa", "--data", str(hotpotqa_sample),
+                    "--lengths", "2k,4k", "--limit", "2", *SMALL, "--output", str(out)])  # fmt: skip
+    assert "0 example(s) run, 4 reused" in again.output
+
+
+def test_hotpotqa_full_context_mode(tiny_model_dir: Path, hotpotqa_sample: Path, tmp_path: Path) -> None:
+    out = tmp_path / "full"
+    invoke(["eval", "--model", str(tiny_model_dir), "--task", "hotpotqa", "--data", str(hotpotqa_sample),
+            "--lengths", "2k,4k", "--limit", "2", "--mode", "full-context", *SMALL, "--output", str(out)])  # fmt: skip
+    results = json.loads((out / "results.json").read_text())
+    assert results["mode"] == "full-context"
+    assert results["counts"]["full_context_truncated"] == 0  # 4k fits the tiny model's 8192 positions
+    assert results["timing"]["generate_calls"] == 2  # one prompt per example, one call per length
+
+
+def test_proxy_task_on_a_dataset_folder(tiny_model_dir: Path, tmp_path: Path) -> None:
+    data = write_mini_dataset(tmp_path / "dataset")
+    out = tmp_path / "proxy"
+    result = invoke(["eval", "--model", str(tiny_model_dir), "--task", "proxy", "--data", str(data),
+                     "--config-name", "mini", "--split", "test", "--num-samples", "2", *SMALL, "--output", str(out)])  # fmt: skip
+    assert "reconstruction" in result.output and "recall" in result.output
+    results = json.loads((out / "results.json").read_text())
+    assert set(results["metrics"]) == {"reconstruction", "recall"}
+    assert results["metrics"]["reconstruction"]["samples"] == 6
+
+
+def test_plot_subcommand(tmp_path: Path) -> None:
+    paths = []
+    for name, em in (("a", 0.5), ("b", 0.25)):
+        path = tmp_path / name / "results.json"
+        path.parent.mkdir()
+        path.write_text(json.dumps({"model": name, "task": "hotpotqa", "mode": "memory",
+                                    "metrics": {"2k": {"em": em, "f1": em, "sub_em": em, "n": 2, "target_tokens": 2048}}}))  # fmt: skip
+        paths.append(str(path))
+    result = invoke(["eval", "plot", *paths, "--output", str(tmp_path / "both.png")])
+    assert "wrote" in result.output
+    assert (tmp_path / "both.png").read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--task", "squad", "--model", "x"], "unknown task 'squad'"),
+        (["--task", "hotpotqa", "--data", "x.json"], "--model is required"),
+        (["--model", "/nonexistent/model", "--data", "x.json"], "model path does not exist"),
+        (["--model", "m", "--backend", "vllm", "--data", "x.json"], "pip install 'memtrain[vllm]'"),
+        (["--model", "m", "--lengths", "2kb"], "length '2kb'"),
+    ],
+)
+def test_user_errors_are_one_line(args: list[str], message: str, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["eval", *args, "--output", str(tmp_path / "o")])
+    assert result.exit_code == 2
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.slow
+def test_smollm2_hotpotqa_end_to_end(smollm2_dir: Path, hotpotqa_sample: Path, tmp_path: Path) -> None:
+    """The real instruct model through the whole loop on CPU: padding, chunks, memory, final answer."""
+    out = tmp_path / "smollm2"
+    started = time.perf_counter()
+    invoke(["eval", "--model", str(smollm2_dir), "--task", "hotpotqa", "--data", str(hotpotqa_sample),
+            "--lengths", "1k", "--limit", "1", "--chunk-tokens", "512", "--memory-tokens", "48",
+            "--response-tokens", "24", "--output", str(out)])  # fmt: skip
+    elapsed = time.perf_counter() - started
+    results = json.loads((out / "results.json").read_text())
+    assert results["metrics"]["1k"]["n"] == 1
+    assert results["timing"]["generate_calls"] == 3  # two 512-token chunks, then the final turn
+    predictions = [json.loads(line) for line in (out / "predictions.jsonl").read_text().splitlines()]
+    for line in predictions:
+        assert [t["kind"] for t in line["turns"]] == ["update"] * line["n_chunks"] + ["final"]
+        # A real instruct model writes words into its memory.
+        assert any(len(t["memory"].split()) >= 3 for t in line["turns"][:-1])
+    print(f"SmolLM2 hotpotqa 1k: {elapsed:.1f} s for 1 example, {results['timing']}")
+
+
+@pytest.mark.slow
+def test_proxy_on_a_real_mini_build(tiny_model_dir: Path, tmp_path: Path) -> None:
+    """`memtrain build-dataset --preset mini` output, evaluated as a user would (bundled sample wiki)."""
+    from memtrain_data.build import build_dataset
+    from memtrain_data.build_config import resolve_build_config
+
+    data = tmp_path / "built"
+    build_dataset(resolve_build_config(None, {"output": data, "preset": "mini", "num_episodes": 10}))
+    out = tmp_path / "proxy"
+    invoke(["eval", "--model", str(tiny_model_dir), "--task", "proxy", "--data", str(data), "--limit", "2",
+            "--memory-tokens", "16", "--response-tokens", "6", "--output", str(out)])  # fmt: skip
+    results = json.loads((out / "results.json").read_text())
+    assert results["metrics"]["reconstruction"]["n"] >= 1
+    predictions = [json.loads(line) for line in (out / "predictions.jsonl").read_text().splitlines()]
+    reconstruction = [p for p in predictions if p["length"] == "reconstruction"]
+    assert all(isinstance(p["answer"], list) and p["answer"] for p in reconstruction)
+    for recall in (p for p in predictions if p["length"] == "recall"):
+        assert recall["probe_chunk_index"] + 1 < recall["recall_step"]
+
+
+def test_openai_backend_against_a_local_server(
+    tiny_model_dir: Path, hotpotqa_sample: Path, tmp_path: Path, monkeypatch
+) -> None:
+    """`--backend openai --base-url`: requests go to the endpoint, the key never reaches the output."""
+    from tests.agent.backends.fake_openai import serve
+
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-do-not-print")
+    out = tmp_path / "served"
+    with serve() as (state, url):
+        result = invoke(["eval", "--backend", "openai", "--base-url", url, "--model", "served-model",
+                         "--tokenizer", str(tiny_model_dir), "--task", "hotpotqa", "--data", str(hotpotqa_sample),
+                         "--lengths", "2k", "--limit", "2", *SMALL, "--output", str(out)])  # fmt: skip
+    assert "sk-do-not-print" not in result.output
+    assert "sk-do-not-print" not in (out / "results.json").read_text()
+    assert {h["Authorization"] for h in state.headers} == {"Bearer sk-do-not-print"}
+    results = json.loads((out / "results.json").read_text())
+    n_chunks = [json.loads(line)["n_chunks"] for line in (out / "predictions.jsonl").read_text().splitlines()]
+    assert len(state.requests) == sum(n_chunks) + 2  # every update turn and one final turn per example
+    assert results["backend"] == "openai" and results["metrics"]["2k"]["n"] == 2
