@@ -43,9 +43,10 @@ def validate(
         return
 
     problems = Table(title="problems", title_justify="left", show_lines=False)
-    problems.add_column("file")
+    # fold, never truncate: the file and episode id are what a user needs to find the row
+    problems.add_column("file", overflow="fold")
     problems.add_column("row", justify="right")
-    problems.add_column("episode")
+    problems.add_column("episode", overflow="fold")
     problems.add_column("reason", overflow="fold")
     for problem in report.problems[:max_rows]:
         problems.add_row(problem.file, "" if problem.row is None else str(problem.row), problem.episode_id or "", problem.reason)

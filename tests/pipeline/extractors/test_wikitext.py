@@ -250,10 +250,10 @@ needs_alarm = pytest.mark.skipif(not hasattr(signal, "setitimer"), reason="SIGAL
 
 @needs_alarm
 def test_time_limit_interrupts_the_parser_on_a_pathological_page() -> None:
-    started = time.monotonic()
+    started = time.process_time()
     with pytest.raises(PageTimeout), time_limit(0.2):
         clean_wikitext(PATHOLOGICAL_SLOW_PAGE)
-    assert time.monotonic() - started < 2.0
+    assert time.process_time() - started < 2.0
 
 
 @needs_alarm
@@ -329,9 +329,11 @@ def test_extractor_replaces_text_and_keeps_id_and_metadata() -> None:
 
 @needs_alarm
 def test_extractor_skips_counts_and_logs_a_page_that_times_out(log_lines: list[str]) -> None:
-    started = time.monotonic()
+    # CPU time, not wall time: a loaded machine stretches the wall clock but the interrupted
+    # parse still burns far less CPU than the 5 CPU-seconds the page needs uninterrupted.
+    started = time.process_time()
     kept, counters = run_extractor([page(1, "Good page one."), page(2, PATHOLOGICAL_SLOW_PAGE), page(3, "Good page three.")], timeout_s=0.3)
-    assert time.monotonic() - started < 3.0  # the 5-second parse was interrupted
+    assert time.process_time() - started < 3.0
     assert [d.id for d in kept] == ["1", "3"]
     assert counters["skipped_timeout"] == 1 and counters["pages_cleaned"] == 2
     assert any("page 2" in line and "timeout" in line for line in log_lines)
