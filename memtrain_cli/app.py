@@ -13,7 +13,7 @@ app.command("validate")(publish.validate)
 app.command("inspect")(publish.inspect)
 app.command("push")(publish.push)
 app.add_typer(evaluate.eval_app, name="eval")
-app.command("train")(train.train)
+app.command("train", context_settings=train.CONTEXT_SETTINGS)(train.train)
 
 
 def main() -> None:

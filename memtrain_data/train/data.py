@@ -1,0 +1,97 @@
+"""Loading the episodes `memtrain train` learns from, and checking they are memtrain episodes.
+
+A dataset is a folder written by `memtrain build-dataset` (``DIR/<config>/<split>-*.parquet``)
+or a Hub id with the same layout. The check (required columns, `schema_version`) runs before
+any model is loaded, so a wrong path fails in a second with one clear line.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from memtrain_data.errors import InputError
+from memtrain_data.records import SCHEMA_VERSION
+
+if TYPE_CHECKING:
+    from datasets import Dataset
+
+# The columns a rollout reads, plus the version stamp.
+REQUIRED_COLUMNS: tuple[str, ...] = ("schema_version", "id", "question", "answers", "chunks", "recall_probes")
+_PROBE_FIELDS: tuple[str, ...] = ("chunk_index", "masked_chunk", "target")
+
+
+def _local_data_files(folder: Path, config_name: str | None, split: str) -> tuple[str, list[str]]:
+    """The config name and parquet files of `split` in a local dataset folder."""
+    configs = sorted(
+        p.name for p in folder.iterdir() if p.is_dir() and any(p.glob("*.parquet")) and p.name != "pool"
+    )
+    if config_name is None:
+        if len(configs) != 1:
+            found = ", ".join(configs) if configs else "none"
+            raise InputError(f"{folder}: pass --config-name (episode configs found: {found})")
+        config_name = configs[0]
+    config_dir = folder / config_name
+    if not config_dir.is_dir():
+        found = ", ".join(configs) if configs else "none"
+        raise InputError(f"{folder}: no config '{config_name}' (episode configs found: {found})")
+    files = sorted(str(p) for p in config_dir.glob(f"{split}-*.parquet"))
+    if not files:
+        raise InputError(f"{config_dir}: no '{split}' split (expected {split}-*.parquet files)")
+    return config_name, files
+
+
+def load_episodes(
+    dataset: str, config_name: str | None = None, split: str = "train", max_episodes: int | None = None
+) -> Dataset:
+    """The episodes of `split`, checked to be memtrain episodes of this schema version.
+
+    Raises InputError for a missing path, a missing config or split, missing columns or a
+    different `schema_version`.
+    """
+    from datasets import load_dataset
+
+    path = Path(dataset).expanduser()
+    try:
+        if path.is_dir():
+            config_name, files = _local_data_files(path, config_name, split)
+            episodes = load_dataset("parquet", data_files={split: files}, split=split)
+        elif dataset.startswith((".", "/", "~")) or path.exists():
+            raise InputError(f"dataset folder does not exist: {dataset}")
+        else:
+            episodes = load_dataset(dataset, config_name, split=split)
+    except InputError:
+        raise
+    except Exception as exc:
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InputError(
+            f"cannot load dataset '{dataset}' (config {config_name}, split {split}): {message}"
+        ) from None
+
+    check_episode_columns(episodes, dataset)
+    if max_episodes is not None and len(episodes) > max_episodes:
+        episodes = episodes.select(range(max_episodes))
+    return episodes
+
+
+def check_episode_columns(episodes: Dataset, name: str) -> None:
+    """Refuse anything that is not a non-empty set of memtrain episodes of the current schema."""
+    missing = [c for c in REQUIRED_COLUMNS if c not in episodes.column_names]
+    if missing:
+        raise InputError(
+            f"{name} is not a memtrain dataset: missing column(s) {', '.join(missing)} "
+            "(expected MaskedReconstructionEpisode records; see `memtrain schema`)"
+        )
+    if len(episodes) == 0:
+        raise InputError(f"{name}: the split has no episodes")
+    versions = sorted({str(v) for v in episodes.unique("schema_version")})
+    if versions != [SCHEMA_VERSION]:
+        raise InputError(
+            f"{name}: schema_version {', '.join(versions)} but this memtrain reads {SCHEMA_VERSION}; "
+            "rebuild the dataset with this version of memtrain"
+        )
+    probe_feature = episodes.features["recall_probes"]
+    probe_fields = getattr(getattr(probe_feature, "feature", None), "keys", lambda: [])()
+    missing_probe = [f for f in _PROBE_FIELDS if f not in probe_fields]
+    if missing_probe:
+        raise InputError(f"{name} is not a memtrain dataset: recall_probes lack {', '.join(missing_probe)}")

@@ -1,0 +1,273 @@
+"""`MemTrainGRPOTrainer`: TRL's `GRPOTrainer` with MemTrain's multi-conversation rollouts.
+
+Why a subclass that overrides one method (`_generate_and_score_completions`):
+
+- A MemTrain sample is not one sequence. An episode yields G1 trajectories of T + 1 independent
+  conversations each, plus G1 recall prompts with G2 samples each, and the end-to-end advantage
+  of a trajectory is shared by all its conversations. TRL's `rollout_func` returns exactly one
+  sequence per (prompt × generation) with its own reward, so it cannot express this; the
+  experimental `AsyncGRPOTrainer` can, but only against a vLLM server.
+- Everything else stays TRL's: the sampler repeats each episode G1 (= `num_generations`) times,
+  so one episode's trajectories land in one place; `compute_loss` does the clipped policy
+  gradient with `epsilon`/`epsilon_high`, the KL to the reference model (`beta`), and the loss
+  normalisation (`loss_type`, default "dapo"); accelerate, DeepSpeed, PEFT, logging, checkpoints
+  and resuming are untouched. Generation goes through TRL's own `_generate_single_turn`, so the
+  policy samples with plain transformers or with vLLM (colocate or server, weights synced each
+  step) exactly as configured in `GRPOConfig`.
+
+The override returns the same batch dict TRL builds (prompt_ids/prompt_mask left-padded,
+completion_ids/completion_mask right-padded, advantages, old and reference log-probs when
+needed), with one row per conversation. The memory loop, prompts and budgets come from
+`memtrain_data.agent` (shared with `memtrain eval`); the reward arithmetic from
+`memtrain_data.train.rewards`.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+from accelerate.utils import gather_object
+from trl import GRPOTrainer
+
+from memtrain_data.agent.backends.base import Generation
+from memtrain_data.train.rewards import final_answer_reward
+from memtrain_data.train.rollout import (
+    RolloutSettings,
+    collate_rows,
+    episodes_from_generation_batch,
+    padding_rows,
+    rollout_episodes,
+    rollout_metrics,
+    training_rows,
+)
+
+# Dataset columns a rollout reads; kept even when `remove_unused_columns` is on.
+EPISODE_COLUMNS = ["id", "question", "answers", "chunks", "recall_probes"]
+
+
+class PolicyBackend:
+    """A `GenerationBackend` that samples from the trainer's current policy through TRL's generation path.
+
+    Prompts are rendered with the tokenizer's chat template (as `TransformersBackend` does, so
+    training and evaluation see the same tokens); sampling settings and the completion length
+    cap are the trainer's (`temperature`, `top_p`, `max_completion_length`).
+    """
+
+    def __init__(self, trainer: GRPOTrainer) -> None:
+        self.trainer = trainer
+        self.tokenizer = trainer._tokenizer
+        self.calls = 0
+        self.generated_tokens = 0
+
+    def render(self, conversation: list[dict[str, str]]) -> list[int]:
+        if getattr(self.tokenizer, "chat_template", None):
+            text = self.tokenizer.apply_chat_template(
+                conversation, tokenize=False, add_generation_prompt=True, **self.trainer.chat_template_kwargs
+            )
+        else:  # a base model without a template: the contents, as TransformersBackend renders them
+            text = "\n\n".join(message["content"] for message in conversation) + "\n"
+        return list(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+
+    def generate(
+        self,
+        conversations: list[list[dict[str, str]]],
+        *,
+        max_new_tokens: int,
+        temperature: float = 1.0,
+        top_p: float = 1.0,
+        seed: int | None = None,
+    ) -> list[Generation]:
+        """One sampled reply per conversation, in one batched call of the trainer's generator."""
+        self.calls += 1
+        if not conversations:
+            return []
+        prompt_ids = [self.render(conversation) for conversation in conversations]
+        completion_ids, _ = self.trainer._generate_single_turn(prompt_ids, None, {}, 1)
+        completion_ids = [list(ids)[:max_new_tokens] for ids in completion_ids]
+        self.generated_tokens += sum(len(ids) for ids in completion_ids)
+        texts = self.tokenizer.batch_decode(completion_ids, skip_special_tokens=True)
+        return [
+            Generation(text=text.strip(), prompt_ids=prompt, completion_ids=completion)
+            for text, prompt, completion in zip(texts, prompt_ids, completion_ids, strict=True)
+        ]
+
+
+class MemTrainGRPOTrainer(GRPOTrainer):
+    """GRPO over MemTrain episodes: G1 memory trajectories + G1·G2 recall samples per episode.
+
+    `args.num_generations` is G1. `rollout_settings` carries G2, λ, budgets, templates;
+    `dynamic_sampling` drops groups whose rewards are all equal.
+    """
+
+    def __init__(
+        self,
+        *args: Any,
+        rollout_settings: RolloutSettings,
+        dynamic_sampling: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        # TRL requires a reward source; the rollout scores episodes itself (see `rollout_episodes`).
+        kwargs.setdefault("reward_funcs", [final_answer_reward])
+        super().__init__(*args, **kwargs)
+        self.rollout_settings = rollout_settings
+        self.rollout_settings.g1 = self.num_generations
+        self.rollout_settings.temperature = self.temperature
+        self.rollout_settings.top_p = self.top_p
+        self.rollout_settings.seed = self.args.seed
+        self.dynamic_sampling = dynamic_sampling
+        self.last_rollouts: list[Any] = []  # the latest step's rollouts, for inspection and tests
+
+    def _set_signature_columns_if_needed(self) -> None:
+        if self._signature_columns is None:
+            self._signature_columns = list(EPISODE_COLUMNS)
+
+    def _generate_and_score_completions(self, inputs: Sequence[dict[str, Any]]) -> dict[str, Any]:
+        device = self.accelerator.device
+        mode = "train" if self.model.training else "eval"
+        episodes = episodes_from_generation_batch(inputs, self.num_generations)
+
+        backend = PolicyBackend(self)
+        started = time.perf_counter()
+        rollouts = rollout_episodes(
+            backend,
+            episodes,
+            self.rollout_settings,
+            step=self.state.global_step,
+            dynamic_sampling=self.dynamic_sampling,
+        )
+        self._match_generate_calls(backend)
+        rollout_seconds = time.perf_counter() - started
+        self.last_rollouts = rollouts
+
+        rows = training_rows(rollouts)
+        real_rows = len(rows)
+        # TRL slices the batch into `steps_per_generation` equal parts and drops any remainder; the row
+        # count varies per step (T differs per episode, dynamic sampling drops groups), so top it up with
+        # rows whose completion mask is empty. With the default "dapo" loss (normalised by the number of
+        # real completion tokens) they change nothing; an all-dropped step still runs forward/backward,
+        # which keeps distributed processes in step.
+        slices = self.args.steps_per_generation if mode == "train" else 1
+        target_rows = max(slices, math.ceil(real_rows / slices) * slices)
+        rows += padding_rows(target_rows - real_rows, self._tokenizer.pad_token_id)
+
+        batch = {
+            k: v.to(device)
+            for k, v in collate_rows(rows, self._tokenizer.pad_token_id, self.pad_to_multiple_of).items()
+        }
+        prompt_completion_ids = torch.cat([batch["prompt_ids"], batch["completion_ids"]], dim=1)
+        attention_mask = torch.cat([batch["prompt_mask"], batch["completion_mask"]], dim=1)
+        logits_to_keep = batch["completion_ids"].size(1)
+        # The no-grad passes (old and reference log-probs) run as many rows at once as one training
+        # micro-step does, which is known to fit in memory with gradients.
+        micro_batch = target_rows // slices
+
+        with torch.no_grad():
+            old_per_token_logps = None
+            generate_every = self.args.steps_per_generation * self.num_iterations
+            # As in TRL: when generation and optimisation steps are misaligned the samples come from an
+            # older policy, so the importance ratio needs their log-probs under it.
+            if self.args.gradient_accumulation_steps % generate_every != 0:
+                old_per_token_logps, _, _ = self._get_per_token_logps_and_entropies(
+                    self.model, prompt_completion_ids, attention_mask, logits_to_keep, batch_size=micro_batch
+                )
+            ref_per_token_logps = None
+            if self.beta != 0.0:
+                ref_per_token_logps = self._reference_logps(
+                    prompt_completion_ids, attention_mask, logits_to_keep, micro_batch
+                )
+
+        num_items_in_batch = self.accelerator.gather(batch["completion_mask"].sum()).sum()
+        self._log_rollout(rollouts, rows[:real_rows], backend, rollout_seconds, mode)
+
+        output: dict[str, Any] = {**batch, "num_items_in_batch": num_items_in_batch}
+        if old_per_token_logps is not None:
+            output["old_per_token_logps"] = old_per_token_logps
+        if ref_per_token_logps is not None:
+            output["ref_per_token_logps"] = ref_per_token_logps
+        return output
+
+    def _reference_logps(
+        self, input_ids: torch.Tensor, attention_mask: torch.Tensor, logits_to_keep: int, micro_batch: int
+    ) -> torch.Tensor:
+        if self.ref_model is not None:
+            logps, _, _ = self._get_per_token_logps_and_entropies(
+                self.ref_model, input_ids, attention_mask, logits_to_keep, batch_size=micro_batch
+            )
+            return logps
+        # LoRA: the reference is the base model, reached by disabling the adapter (as TRL does).
+        from trl.trainer.utils import use_adapter
+
+        model = self.accelerator.unwrap_model(self.model)
+        with use_adapter(model, adapter_name="ref" if "ref" in model.peft_config else None):
+            logps, _, _ = self._get_per_token_logps_and_entropies(
+                self.model, input_ids, attention_mask, logits_to_keep, batch_size=micro_batch
+            )
+        return logps
+
+    def _match_generate_calls(self, backend: PolicyBackend) -> None:
+        """Make every process call the generator equally often.
+
+        Generation can be collective (vLLM gathers prompts across processes, DeepSpeed ZeRO-3
+        gathers weights), but the number of memory-loop turns depends on each process's episodes.
+        Processes with fewer turns make tiny extra calls whose output is discarded.
+        """
+        if self.accelerator.num_processes == 1:
+            return
+        counts = self.accelerator.gather(torch.tensor([backend.calls], device=self.accelerator.device))
+        for _ in range(int(counts.max().item()) - backend.calls):
+            backend.generate([[{"role": "user", "content": "."}]], max_new_tokens=1)
+
+    def _log_rollout(
+        self, rollouts: list[Any], rows: list[Any], backend: PolicyBackend, rollout_seconds: float, mode: str
+    ) -> None:
+        """Put the MemTrain numbers into TRL's metrics, so they reach the logs and every `report_to` target."""
+        device = self.accelerator.device
+        values = rollout_metrics(rollouts, self._tokenizer)
+        advantages = [row.advantage for row in rows]
+        values["advantage_mean"] = sum(advantages) / len(advantages) if advantages else 0.0
+        values["advantage_std"] = (
+            math.sqrt(sum((a - values["advantage_mean"]) ** 2 for a in advantages) / len(advantages))
+            if advantages
+            else 0.0
+        )
+        values["training_rows"] = float(len(rows))
+        values["tokens_per_second"] = (
+            backend.generated_tokens / rollout_seconds if rollout_seconds > 0 else 0.0
+        )
+        names = sorted(values)
+        local = torch.tensor([values[name] for name in names], dtype=torch.float64, device=device)
+        gathered = self.accelerator.gather(local.unsqueeze(0)).view(-1, len(names))
+        for column, name in enumerate(names):
+            column_values = gathered[:, column]
+            # Throughput and row counts add up over processes; rates and means average.
+            total = name in {"tokens_per_second", "training_rows", "imr_prompts"}
+            self._metrics[mode][name].append(float(column_values.sum() if total else column_values.mean()))
+
+        prompt_tokens = sum(len(row.prompt_ids) for row in rows)
+        completion_tokens = sum(len(row.completion_ids) for row in rows)
+        seen = (
+            self.accelerator.gather(torch.tensor([prompt_tokens + completion_tokens], device=device))
+            .sum()
+            .item()
+        )
+        if mode == "train":
+            self.state.num_input_tokens_seen += seen
+        self._metrics[mode]["num_tokens"] = [self.state.num_input_tokens_seen]
+        lengths = [len(row.completion_ids) for row in rows] or [0]
+        self._metrics[mode]["completions/mean_length"].append(sum(lengths) / len(lengths))
+
+        # TRL's completion samples (`log_completions`): one entry per training row, its reward in the
+        # reward column (R^E for trajectory turns, R^I for recall samples) and the turn kind as an extra.
+        self._logs["prompt"].extend(gather_object([row.messages for row in rows]))
+        self._logs["completion"].extend(
+            gather_object([[{"role": "assistant", "content": row.completion}] for row in rows])
+        )
+        rewards = gather_object([row.reward for row in rows])
+        for name in self.reward_func_names:
+            self._logs["rewards"][name].extend(rewards)
+        self._logs["advantages"].extend(gather_object([row.advantage for row in rows]))
+        self._logs["extra"]["turn"].extend(gather_object([row.kind for row in rows]))
