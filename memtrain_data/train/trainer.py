@@ -34,6 +34,7 @@ from accelerate.utils import gather_object
 from trl import GRPOTrainer
 
 from memtrain_data.agent.backends.base import Generation
+from memtrain_data.agent.backends.transformers_backend import render_prompt_ids
 from memtrain_data.train.rewards import final_answer_reward
 from memtrain_data.train.rollout import (
     RolloutSettings,
@@ -64,13 +65,7 @@ class PolicyBackend:
         self.generated_tokens = 0
 
     def render(self, conversation: list[dict[str, str]]) -> list[int]:
-        if getattr(self.tokenizer, "chat_template", None):
-            text = self.tokenizer.apply_chat_template(
-                conversation, tokenize=False, add_generation_prompt=True, **self.trainer.chat_template_kwargs
-            )
-        else:  # a base model without a template: the contents, as TransformersBackend renders them
-            text = "\n\n".join(message["content"] for message in conversation) + "\n"
-        return list(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+        return render_prompt_ids(self.tokenizer, conversation, self.trainer.chat_template_kwargs)
 
     def generate(
         self,

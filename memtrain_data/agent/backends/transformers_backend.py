@@ -10,6 +10,22 @@ from memtrain_data.agent.backends.base import Generation
 _NO_LIMIT = 1_000_000
 
 
+def render_prompt_ids(
+    tokenizer: Any, conversation: list[dict[str, str]], chat_template_kwargs: dict[str, Any] | None = None
+) -> list[int]:
+    """Token ids of a conversation rendered with the chat template plus the assistant generation prompt.
+
+    Shared by evaluation and training so both see exactly the same prompt tokens.
+    """
+    if getattr(tokenizer, "chat_template", None):
+        text = tokenizer.apply_chat_template(
+            conversation, tokenize=False, add_generation_prompt=True, **(chat_template_kwargs or {})
+        )
+    else:  # base models without a template: plain concatenation of the contents
+        text = "\n\n".join(message["content"] for message in conversation) + "\n"
+    return list(tokenizer(text, add_special_tokens=False)["input_ids"])
+
+
 class TransformersBackend:
     """A `GenerationBackend` over a `transformers` model and its tokenizer.
 
@@ -63,13 +79,7 @@ class TransformersBackend:
 
     def render(self, conversation: list[dict[str, str]]) -> list[int]:
         """Token ids of a conversation with the chat template and the assistant generation prompt."""
-        if getattr(self.tokenizer, "chat_template", None):
-            text = self.tokenizer.apply_chat_template(
-                conversation, tokenize=False, add_generation_prompt=True
-            )
-        else:  # base models without a template: plain concatenation of the contents
-            text = "\n\n".join(message["content"] for message in conversation) + "\n"
-        return list(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+        return render_prompt_ids(self.tokenizer, conversation)
 
     def generate(
         self,
