@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from memtrain_data.agent.backends.transformers_backend import TransformersBackend
 
 # Tests never reach the Hub: real loading code runs against local folders and caches.
 os.environ["HF_HUB_OFFLINE"] = "1"
@@ -46,6 +50,14 @@ def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from tests.tiny_model import build_tiny_model
 
     return build_tiny_model(tmp_path_factory.mktemp("tiny-model"))
+
+
+@pytest.fixture(scope="session")
+def tiny_backend(tiny_model_dir: Path) -> TransformersBackend:
+    """The tiny model behind the transformers generation backend."""
+    from memtrain_data.agent.backends.transformers_backend import TransformersBackend
+
+    return TransformersBackend.from_pretrained(str(tiny_model_dir), device="cpu")
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,17 +14,6 @@ from tests.eval.proxy_data import write_mini_dataset
 
 runner = CliRunner()
 SMALL = ["--chunk-tokens", "1024", "--memory-tokens", "16", "--response-tokens", "6"]
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread() -> Iterator[None]:
-    # Two OpenMP threads on a shared 2-core machine run the models several times slower.
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def invoke(args: list[str]):

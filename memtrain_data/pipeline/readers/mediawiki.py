@@ -20,9 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from datatrove.pipeline.readers.base import BaseReader
-
 from memtrain_data.pipeline.readers.sources import InputUnit, TruncatedInputError, iter_decompressed
+from memtrain_data.pipeline.readers.units import UnitReader
 
 if TYPE_CHECKING:
     from datatrove.data import DocumentsPipeline
@@ -233,7 +232,7 @@ def _drain_quietly(drain: Callable[[], Iterator[WikiPage]]) -> Iterator[WikiPage
         return
 
 
-class MediaWikiReader(BaseReader):
+class MediaWikiReader(UnitReader):
     """datatrove step: MediaWiki XML dump units → one `Document` per namespace-0 article.
 
     Task `rank` reads `units[rank::world_size]` (the pool build runs one task per unit).
@@ -253,8 +252,7 @@ class MediaWikiReader(BaseReader):
     """Counters reported even when zero, so every stats.json has the same keys."""
 
     def __init__(self, units: list[InputUnit], max_page_bytes: int = 4_000_000, limit: int = -1) -> None:
-        super().__init__(limit=limit)
-        self.units = units
+        super().__init__(units, limit=limit)
         self.max_page_bytes = max_page_bytes
 
     def _oversized(self, text: str) -> bool:
@@ -320,14 +318,3 @@ class MediaWikiReader(BaseReader):
         if problems.decompress_error:
             self.stat_update("decompress_errors")
             logger.warning(f"{unit.describe()}: corrupt compressed data {after} ({problems.decompress_error})")
-
-    def run(self, data: DocumentsPipeline = None, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
-        if data:
-            yield from data
-        read = 0
-        for unit in self.units[rank::world_size]:
-            for document in self.read_unit(unit):
-                if self.limit != -1 and read >= self.limit:
-                    return
-                read += 1
-                yield document

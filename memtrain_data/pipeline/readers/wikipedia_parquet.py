@@ -12,9 +12,8 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from datatrove.pipeline.readers.base import BaseReader
-
 from memtrain_data.pipeline.readers.sources import InputUnit
+from memtrain_data.pipeline.readers.units import UnitReader
 
 if TYPE_CHECKING:
     from datatrove.data import DocumentsPipeline
@@ -44,7 +43,7 @@ def paragraphs_of(text: str) -> str:
     return "\n\n".join(kept)
 
 
-class WikipediaParquetReader(BaseReader):
+class WikipediaParquetReader(UnitReader):
     """datatrove step: wikimedia/wikipedia parquet units → one `Document` per article.
 
     Documents carry `text` = plain text (paragraphs separated by a blank line), `id` =
@@ -57,8 +56,7 @@ class WikipediaParquetReader(BaseReader):
     """Counters reported even when zero, so every stats.json has the same keys."""
 
     def __init__(self, units: list[InputUnit], batch_rows: int = 1_000, limit: int = -1) -> None:
-        super().__init__(limit=limit)
-        self.units = units
+        super().__init__(units, limit=limit)
         self.batch_rows = batch_rows
 
     def _local_path(self, unit: InputUnit) -> Path:
@@ -100,15 +98,4 @@ class WikipediaParquetReader(BaseReader):
                     },
                 )
                 self.update_doc_stats(document)
-                yield document
-
-    def run(self, data: DocumentsPipeline = None, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
-        if data:
-            yield from data
-        read = 0
-        for unit in self.units[rank::world_size]:
-            for document in self.read_unit(unit):
-                if self.limit != -1 and read >= self.limit:
-                    return
-                read += 1
                 yield document
