@@ -146,7 +146,11 @@ def _make_executor(pipeline: list[PipelineStep], tasks: int, config: BuildConfig
     """The executor `config.executor` names (local or Ray; see `pipeline/executors.py`)."""
     from memtrain_data.pipeline.executors import make_executor
 
-    return make_executor(pipeline, tasks=tasks, config=config, logging_dir=logging_dir, job_name="memtrain-pool")
+    # Pool workers only parse text (no torch, no tokenizers): forking them saves each one the ~2 s
+    # re-import of datatrove, pyarrow and mwparserfromhell that forkserver costs (1.45x → 1.75x on 2 cores).
+    return make_executor(
+        pipeline, tasks=tasks, config=config, logging_dir=logging_dir, job_name="memtrain-pool", start_method="fork"
+    )
 
 
 def _completed_ranks(logging_dir: Path, tasks: int) -> set[int]:
