@@ -28,6 +28,7 @@ schemas: $(STAMP)
 	$(BIN)/memtrain schema --output schemas
 
 bench: $(STAMP)
+	$(BIN)/python -m pip install -q -r bench/requirements.txt
 	$(BIN)/python bench/run.py
 
 clean:

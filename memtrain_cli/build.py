@@ -101,6 +101,9 @@ def build_dataset(
     with RichProgress(console) as progress:
         result = run_build(settings, progress=progress, command=shlex.join(["memtrain", *sys.argv[1:]]))
     console.print(stats_table(result.stats))
+    if "slurm" in result.stats:
+        console.print(f"[green]submitted[/]: Slurm jobs write {result.output}; rerun the same command to resubmit unfinished tasks")
+        return
     console.print(f"[green]done[/]: {result.output} (all counters in {result.output / 'stats.json'})")
     if result.pushed_url:
         console.print(f"[green]pushed[/]: {result.pushed_url}")
