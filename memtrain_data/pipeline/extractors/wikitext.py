@@ -599,15 +599,22 @@ def time_limit(seconds: float) -> Iterator[None]:
         raise PageTimeout(f"interrupted after {seconds:g} s")
 
     previous_handler = signal.signal(signal.SIGALRM, _on_alarm)
+    # A library may have blocked SIGALRM in this thread (process pools do); the alarm would then
+    # never arrive, so unblock it for the block and restore the mask afterwards.
+    previous_mask = signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGALRM})
     previous_delay, previous_interval = signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
         yield
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous_mask)
         signal.signal(signal.SIGALRM, previous_handler)
         if previous_delay > 0:
             remaining = max(previous_delay - (time.monotonic() - started), 1e-3)
             signal.setitimer(signal.ITIMER_REAL, remaining, previous_interval)
+    # Belt and braces: a page that ran past the limit without being interrupted is still skipped.
+    if time.monotonic() - started > seconds:
+        raise PageTimeout(f"took {time.monotonic() - started:.1f} s, over the {seconds:g} s limit")
 
 
 class WikitextExtractor(PipelineStep):
