@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 from collections import defaultdict
 from typing import Any
 
@@ -15,7 +14,6 @@ from memtrain_data.train.rollout import (
     collate_rows,
     episodes_from_generation_batch,
     padding_rows,
-    pick_recall_probe,
     rollout_episodes,
     rollout_metrics,
     training_rows,
@@ -205,21 +203,6 @@ def test_collated_masks_cover_exactly_the_generated_tokens(tiny_tokenizer: Any) 
         assert batch["advantages"][index].item() == pytest.approx(row.advantage)
     assert [r.kind for r in rows[-3:]] == ["padding"] * 3
     assert batch["completion_mask"][-3:].sum().item() == 0
-
-
-def test_recall_probe_is_on_a_chunk_read_before_the_memory_step() -> None:
-    probes = [{"chunk_index": 0}, {"chunk_index": 1}, {"chunk_index": 2}]
-    steps = set()
-    for seed in range(200):
-        step, probe = pick_recall_probe(4, probes, random.Random(seed))
-        assert 2 <= step <= 4 and probe["chunk_index"] + 1 < step
-        steps.add(step)
-    assert steps == {2, 3, 4}
-    # A probe on the second chunk needs k ≥ 3; one chunk, or no probes, gives no recall prompt.
-    assert all(pick_recall_probe(3, [{"chunk_index": 1}], random.Random(s))[0] == 3 for s in range(20))
-    assert pick_recall_probe(2, [{"chunk_index": 1}], random.Random(0)) is None
-    assert pick_recall_probe(1, probes, random.Random(0)) is None
-    assert pick_recall_probe(5, [], random.Random(0)) is None
 
 
 def test_generation_batch_groups_must_hold_one_episode() -> None:

@@ -16,6 +16,7 @@ from typing import Any
 
 from memtrain_data.agent.answers import extract_boxed
 from memtrain_data.agent.loop import run_recall
+from memtrain_data.agent.recall import pick_recall_probe
 from memtrain_data.errors import InputError
 from memtrain_data.eval.config import EvalConfig
 from memtrain_data.eval.metrics import score_answer
@@ -70,18 +71,6 @@ def load_episode_rows(data: str, config_name: str | None, split: str) -> list[di
     return list(dataset)
 
 
-def choose_recall_probe(
-    probes: list[dict[str, Any]], n_chunks: int, rng: random.Random
-) -> tuple[int, dict[str, Any]] | None:
-    """A memory step k (1-based) and a probe on a chunk read before step k - 1, or None when none exists."""
-    steps = [k for k in range(2, n_chunks + 1) if any(int(p["chunk_index"]) + 1 < k for p in probes)]
-    if not steps:
-        return None
-    step = rng.choice(steps)
-    eligible = [p for p in probes if int(p["chunk_index"]) + 1 < step]
-    return step, rng.choice(eligible)
-
-
 @register_task("proxy")
 class ProxyTask(EvalTask):
     """Held-out MemTrain episodes: reconstruction EM from the final memory and recall EM from m(k)."""
@@ -130,7 +119,7 @@ class ProxyTask(EvalTask):
         for trajectory in trajectories:
             example = by_key[trajectory.task_id]
             rng = random.Random(f"{config.seed}/{example.id}/{trajectory.sample_index}/recall")
-            choice = choose_recall_probe(example.extra["recall_probes"], len(example.chunks), rng)
+            choice = pick_recall_probe(len(example.chunks), example.extra["recall_probes"], rng)
             if choice is None:
                 context.counts["recall_without_probe"] = context.counts.get("recall_without_probe", 0) + 1
                 continue

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 from pathlib import Path
 
 import pytest
@@ -12,7 +11,7 @@ from memtrain_data.agent.templates import PromptTemplates
 from memtrain_data.errors import InputError
 from memtrain_data.eval.config import EvalConfig
 from memtrain_data.eval.tasks.base import EvalContext
-from memtrain_data.eval.tasks.proxy import ProxyTask, choose_recall_probe, load_episode_rows
+from memtrain_data.eval.tasks.proxy import ProxyTask, load_episode_rows
 from memtrain_data.progress import NullProgress
 from tests.agent.counting import CountingBackend
 from tests.eval.proxy_data import write_mini_dataset
@@ -38,20 +37,6 @@ def test_folder_errors_are_clear(proxy_dataset: Path, tmp_path: Path) -> None:
     two = write_mini_dataset(write_mini_dataset(tmp_path / "two", "a"), "b")
     with pytest.raises(InputError, match=r"several configs \(a, b\): choose one with --config-name"):
         load_episode_rows(str(two), None, "test")
-
-
-def test_recall_probe_choice_follows_the_rule() -> None:
-    probes = [{"chunk_index": 0, "target": "a"}, {"chunk_index": 2, "target": "b"}]
-    seen = set()
-    for seed in range(200):
-        step, probe = choose_recall_probe(probes, 5, random.Random(seed))
-        # The memory m(k) was rewritten after reading the probed chunk (1-based step l+1 < k).
-        assert 2 <= step <= 5 and probe["chunk_index"] + 1 < step
-        seen.add((step, probe["target"]))
-    assert seen == {(2, "a"), (3, "a"), (4, "a"), (4, "b"), (5, "a"), (5, "b")}
-    assert choose_recall_probe([], 5, random.Random(0)) is None
-    assert choose_recall_probe(probes, 1, random.Random(0)) is None
-    assert choose_recall_probe(probes, 1, random.Random(0)) is None
 
 
 def test_predict_scores_reconstruction_and_recall_in_few_calls(proxy_dataset: Path, tiny_backend) -> None:
