@@ -81,16 +81,17 @@ PAGES: dict[str, list[str]] = {
 
 
 def page_ids(count: int) -> list[int]:
-    """Page ids for `count` pages: the first hashes to test, the second to validation (default
-    fractions), the rest are the next free ids from 100, so a tiny pool still has every split."""
+    """Page ids for `count` pages: the first three hash to test, the next three to validation
+    (default fractions), the rest to train, so a tiny pool still fills a 'mini' document of
+    12 passages from each split's own pages."""
     from memtrain_data.episodes.splits import split_of_page
 
     chosen: list[int] = []
-    for wanted in ("test", "validation"):
-        chosen.append(next(i for i in range(100, 10_000) if i not in chosen and split_of_page(i, 0.1, 0.1) == wanted))
+    for wanted in ("test", "test", "test", "validation", "validation", "validation"):
+        chosen.append(next(i for i in range(100, 100_000) if i not in chosen and split_of_page(i, 0.1, 0.1) == wanted))
     candidate = 100
     while len(chosen) < count:
-        if candidate not in chosen:
+        if candidate not in chosen and split_of_page(candidate, 0.1, 0.1) == "train":
             chosen.append(candidate)
         candidate += 1
     return chosen[:count]
