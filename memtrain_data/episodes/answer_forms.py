@@ -16,8 +16,8 @@
 - through the alias table (`aliases.AliasTable`): the page the answer names, its title,
   redirects and name-like anchors (accepted and masked), and related anchors such as
   demonyms (masked only: "Canadian" gives "Canada" away but is not its name);
-- other entities of the pivot with the same label that contain it or that it contains
-  ("Barack Obama" / "Obama"), accepted and masked;
+- other entities of the pivot with the same label that contain it ("Barack Obama" for
+  "Obama"), accepted and masked;
 - a person's surname ("Jefferson" for "Thomas Jefferson"), accepted and masked: the full name
   is in the document (the pivot holds it), and the masking rules never mask the surname inside
   another name ("Jefferson Davis").
@@ -154,9 +154,9 @@ def answer_forms(
         other_text = strip_the(other.text)
         if other.label != entity.label or other_text == canonical or not other_text[:1].isupper():
             continue
-        # A longer name holding the answer, or a part of it that names it (several words, or the surname).
+        # A longer name holding the answer ("Barack Obama" for "Obama"), or a person's surname.
         names_it = is_word_run_of(canonical, other_text) or (
-            is_word_run_of(other_text, canonical) and (len(other_text.split()) > 1 or other_text == surname_of(canonical))
+            entity.label == "PERSON" and other_text == surname_of(canonical)
         )
         if names_it and span_junk_reason(other_text) is None and junk_reason(other_text) is None:
             _add(result.accepted, other_text)

@@ -12,7 +12,8 @@ Steps, all driven by one RNG seeded from (seed, pivot passage id, BUILDER_VERSIO
 2. the answer y: the pivot's candidate answers (`answer_forms.answer_candidates`: whole names,
    allowed labels, no vague or mis-cut spans) in a seeded random order; the first whose forms
    mask the pivot and meet the evidence rule (`answer_evidence`) wins. An answer equal to the
-   pivot's page title is allowed only for a seeded share `title_answer_share` of pivots;
+   pivot's page title is allowed only for a seeded share `title_answer_share` of pivots; one
+   whose accepted forms stay readable inside another name of the document is passed over;
 3. masking: every occurrence of every masked form (`answer_forms.answer_forms`), in every
    passage, becomes [MASK] under the case- and name-aware rules of `masking.py`;
 4. chunking with the real tokenizer; documents outside the token range or over `max_chunks`
@@ -37,7 +38,7 @@ from memtrain_data import BUILDER_VERSION
 from memtrain_data.episodes.answer_forms import AnswerForms, answer_candidates, answer_forms, equals_title
 from memtrain_data.episodes.chunking import chunk_document, count_tokens
 from memtrain_data.episodes.entities import Entity
-from memtrain_data.episodes.masking import mask_occurrences_with_forms
+from memtrain_data.episodes.masking import contains_any, mask_occurrences_with_forms
 from memtrain_data.episodes.probes import make_recall_probes
 from memtrain_data.episodes.rules import episode_violations, violation_code
 from memtrain_data.episodes.splits import unit_hash
@@ -231,6 +232,11 @@ def build_episode(
         masked = _mask_document(document, forms, pivot_id)
         if masked.in_pivot == 0:
             rejected["not_masked_in_pivot"] += 1
+            continue
+        if any(contains_any(text, forms.accepted, whole_names=False) for text in masked.texts):
+            # The answer stays readable inside another name ("Rearden Metal", "Svante Arrhenius"):
+            # masking it there would cut that name, leaving it would give the answer away.
+            rejected["answer_inside_other_name"] += 1
             continue
         if not evidence_ok(config.answer_evidence, config.answer_min_occurrences, masked.in_pivot, masked.total - masked.in_pivot):
             rejected["too_little_evidence"] += 1

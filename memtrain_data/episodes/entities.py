@@ -1,9 +1,13 @@
-"""Named entities that may be masked: spaCy NER, a junk filter, and answer aliases.
+"""Named entities that may be masked: spaCy NER, junk filters, and the answer rules.
 
 NER runs with `nlp.pipe` on the pipeline from `memtrain_data.nlp.load_spacy_ner` (only
 tok2vec and ner enabled). An entity is usable when its label is allowed and its text is not
 junk: one character, no letter or digit (pure punctuation), a stopword ("US" would mask every
 "us"), or touching a placeholder such as "[MASK]" left by an earlier masking.
+
+An answer must also be a whole, well-cut name or a number with digits: `span_junk_reason`
+(no function word or punctuation at either end), `whole_name` (widened to the capitalised name
+it belongs to) and `answer_reason` (allowed label, digits for numbers, no vague common noun).
 """
 
 from __future__ import annotations
@@ -91,6 +95,7 @@ def extract_entities(
 # Labels whose entities are numbers or times: usable as answers only when they contain a digit
 # ("1937", "May 1994", "29,455"), never vague words ("winter", "today", "second", "annually").
 NUMERIC_LABELS: frozenset[str] = frozenset({"DATE", "TIME", "PERCENT", "MONEY", "QUANTITY", "ORDINAL", "CARDINAL"})
+_ERA_MARKERS = frozenset({"BC", "AD", "BCE", "CE", "B.C.", "A.D."})
 # A span may end with these dotted words ("Apple Inc.", "U.S."); any other final dot is punctuation.
 _DOTTED_ENDINGS = frozenset({"Inc.", "Co.", "Ltd.", "Corp.", "Jr.", "Sr.", "St.", "Bros.", "Mt."})
 _NAME_WORD = re.compile(r"[^\W\d_][\w'’.]*")
@@ -123,9 +128,15 @@ def answer_reason(text: str, label: str, answer_labels: Iterable[str]) -> str | 
     if label not in frozenset(answer_labels):
         return "label_not_allowed"
     if label in NUMERIC_LABELS:
-        return None if any(ch.isdigit() for ch in text) else "vague_number_or_date"
+        if not any(ch.isdigit() for ch in text):
+            return "vague_number_or_date"
+        # A bare "20" or "7" turns up in every other passage with another meaning: nothing pins it.
+        return "small_bare_number" if text.isdigit() and len(text) <= 2 else None
     if not (text[:1].isupper() or text[:1].isdigit()):
         return "common_noun"
+    if len(text) <= 2 or text in _ERA_MARKERS:
+        # "BC", "MS", "AD": two letters name too many things to be guessed from a document.
+        return "too_short"
     return None
 
 
@@ -167,16 +178,3 @@ def _contains_words(outer: str, inner: str) -> bool:
 def related_forms(a: str, b: str) -> bool:
     """Whether one surface form contains the other on word boundaries (or they are equal)."""
     return _contains_words(a, b) or _contains_words(b, a)
-
-
-def find_aliases(entity: Entity, entities: Iterable[Entity]) -> list[str]:
-    """Other surface forms of `entity` among `entities` (same name label, one contains the other)."""
-    if entity.label not in NAME_LABELS:
-        return []
-    aliases: list[str] = []
-    for other in entities:
-        if other.label != entity.label or other.text.casefold() == entity.text.casefold():
-            continue
-        if related_forms(entity.text, other.text) and other.text not in aliases:
-            aliases.append(other.text)
-    return aliases

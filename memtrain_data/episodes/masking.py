@@ -106,14 +106,18 @@ def _embedded_in_name(text: str, start: int, end: int) -> bool:
     return False
 
 
-def find_occurrences(text: str, surfaces: Iterable[str]) -> list[tuple[int, int]]:
-    """(start, end) of every occurrence of any of `surfaces` in `text` under the rules above."""
+def find_occurrences(text: str, surfaces: Iterable[str], whole_names: bool = True) -> list[tuple[int, int]]:
+    """(start, end) of every occurrence of any of `surfaces` in `text` under the rules above.
+
+    With `whole_names=False` an occurrence inside a longer name counts too ("Rearden" in
+    "Rearden Metal"): the leak test for the accepted answers, which must not be readable at all.
+    """
     cleaned = tuple(sorted({" ".join(s.split()) for s in surfaces if s.strip()}))
     if not cleaned:
         return []
     spans: list[tuple[int, int]] = []
     for match in _compiled(cleaned).finditer(text):
-        if not _embedded_in_name(text, match.start(), match.end()):
+        if not whole_names or not _embedded_in_name(text, match.start(), match.end()):
             spans.append((match.start(), match.end()))
     return spans
 
@@ -160,6 +164,6 @@ def count_occurrences(text: str, surfaces: Iterable[str]) -> int:
     return len(find_occurrences(text, surfaces))
 
 
-def contains_any(text: str, surfaces: Iterable[str]) -> bool:
-    """Whether any of `surfaces` still occurs in `text`: the leakage test."""
-    return bool(find_occurrences(text, surfaces))
+def contains_any(text: str, surfaces: Iterable[str], whole_names: bool = True) -> bool:
+    """Whether any of `surfaces` still occurs in `text`: the leakage test (see `find_occurrences`)."""
+    return bool(find_occurrences(text, surfaces, whole_names))

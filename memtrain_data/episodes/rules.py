@@ -8,8 +8,10 @@ Stable names (other modules call them): `episode_violations`, `probe_violations`
 `split_violations`, `violation_code`.
 
 Codes:
-- `answer_leak`: an accepted answer is visible in a chunk (matched as `masking.py` masks).
-- `visible_alias`: a form that was masked somewhere (`masked_forms`) is still visible elsewhere.
+- `answer_leak`: an accepted answer is visible in a chunk (matched as `masking.py` masks, and
+  also inside a longer name: "Rearden" may not be read in "Rearden Metal").
+- `visible_alias`: a form that was masked somewhere (`masked_forms`) is still visible elsewhere
+  (outside longer names: the demonym "Canadian" may stay in "Canadian Pacific Railway").
 - `partial_mask`: a [MASK] continues a capitalised name ("Ayn [MASK]", "[MASK] Ocean",
   "Mid-[MASK]"): the masked thing was a fragment of a longer name.
 - `case_mismatch`: a masked form is a lowercase word where the answer is a capitalised name
@@ -118,8 +120,8 @@ def episode_violations(
     problems: list[str] = []
     other_forms = [form for form in episode.masked_forms if form not in episode.answers]
     for index, chunk in enumerate(episode.chunks):
-        if contains_any(chunk, episode.answers):
-            shown = sorted({chunk[start:end] for start, end in find_occurrences(chunk, episode.answers)})
+        if contains_any(chunk, episode.answers, whole_names=False):
+            shown = sorted({chunk[start:end] for start, end in find_occurrences(chunk, episode.answers, whole_names=False)})
             problems.append(f"answer_leak: chunk {index} shows {shown} (answers {episode.answers})")
         elif other_forms and contains_any(chunk, other_forms):
             shown = sorted({chunk[start:end] for start, end in find_occurrences(chunk, other_forms)})
