@@ -122,7 +122,7 @@ def episode_violations(
     for index, chunk in enumerate(episode.chunks):
         if contains_any(chunk, episode.answers, whole_names=False):
             shown = sorted({chunk[start:end] for start, end in find_occurrences(chunk, episode.answers, whole_names=False)})
-            problems.append(f"answer_leak: chunk {index} shows {shown} (answers {episode.answers})")
+            problems.append(f"answer_leak: chunk {index} shows an answer ({', '.join(shown)}) of {episode.answers}")
         elif other_forms and contains_any(chunk, other_forms):
             shown = sorted({chunk[start:end] for start, end in find_occurrences(chunk, other_forms)})
             problems.append(f"visible_alias: chunk {index} shows masked form(s) {shown}")
