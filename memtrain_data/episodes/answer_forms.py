@@ -25,6 +25,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -40,6 +41,7 @@ from memtrain_data.episodes.entities import (
 )
 from memtrain_data.episodes.masking import function_words
 
+_POSSESSIVE = re.compile(r"(?:'s|’s|'|’)$")
 # Name suffixes that are never a surname on their own.
 _SUFFIXES = frozenset({"Jr.", "Sr.", "Jr", "Sr", "II", "III", "IV"})
 
@@ -68,7 +70,8 @@ def answer_candidates(
     seen: set[str] = set()
     for entity in entities:
         had_the = _had_the(entity.text)
-        surface = strip_the(entity.text)
+        # spaCy keeps a possessive inside the span ("Francisco Goya's"): the name is without it.
+        surface = _POSSESSIVE.sub("", strip_the(entity.text))
         reason = span_junk_reason(surface)
         if reason is None and entity.label in NAME_LABELS:
             surface = whole_name(pivot_text, surface)

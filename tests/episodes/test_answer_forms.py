@@ -138,6 +138,12 @@ def test_vague_words_and_disallowed_labels_are_not_answers(text: str, label: str
     assert answer_reason(text, label, ANSWER_LABELS) == reason
 
 
+def test_a_possessive_is_not_part_of_the_answer() -> None:
+    pivot = "Francisco Goya's painting shows the shootings. Goya's keen eye is clear."
+    candidates = answer_candidates(pivot, [Entity("Francisco Goya's", "PERSON")], ANSWER_LABELS)
+    assert candidates == [(Entity("Francisco Goya", "PERSON"), False)]
+
+
 def test_candidates_drop_the_and_count_what_they_reject() -> None:
     pivot = "In the winter the Netherlands and about six or seven towns joined."
     entities = [Entity("the winter", "DATE"), Entity("the Netherlands", "GPE"), Entity("about six or seven", "CARDINAL")]
