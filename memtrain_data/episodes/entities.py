@@ -95,6 +95,8 @@ def extract_entities(
 # Labels whose entities are numbers or times: usable as answers only when they contain a digit
 # ("1937", "May 1994", "29,455"), never vague words ("winter", "today", "second", "annually").
 NUMERIC_LABELS: frozenset[str] = frozenset({"DATE", "TIME", "PERCENT", "MONEY", "QUANTITY", "ORDINAL", "CARDINAL"})
+_BARE_NUMBER = re.compile(r"^[\d.,]+$")
+_YEAR = re.compile(r"^1\d{3}$|^20\d{2}$")
 _ERA_MARKERS = frozenset({"BC", "AD", "BCE", "CE", "B.C.", "A.D."})
 # A span may end with these dotted words ("Apple Inc.", "U.S."); any other final dot is punctuation.
 _DOTTED_ENDINGS = frozenset({"Inc.", "Co.", "Ltd.", "Corp.", "Jr.", "Sr.", "St.", "Bros.", "Mt."})
@@ -130,8 +132,9 @@ def answer_reason(text: str, label: str, answer_labels: Iterable[str]) -> str | 
     if label in NUMERIC_LABELS:
         if not any(ch.isdigit() for ch in text):
             return "vague_number_or_date"
-        # A bare "20" or "7" turns up in every other passage with another meaning: nothing pins it.
-        return "small_bare_number" if text.isdigit() and len(text) <= 2 else None
+        # A bare "20", "100", "0.5" or "29,455" turns up in other passages with other meanings and
+        # nothing pins it; a year ("1937") or a number with its unit ("9 weeks", "5%") does.
+        return "bare_number" if _BARE_NUMBER.match(text) and not _YEAR.match(text) else None
     if not (text[:1].isupper() or text[:1].isdigit()):
         return "common_noun"
     if len(text) <= 2 or text in _ERA_MARKERS:
