@@ -4,9 +4,12 @@ The work split, chosen so that output never depends on `--workers`:
 
 1. The main process validates everything a worker would trip on (entity labels, tokenizer,
    spaCy model, pool size), writes the canonical pool view, builds the retrieval index once,
-   and writes the *plan*: for each split, the candidate pivots (pool rows whose page hashes
-   to that split and whose text can hold an entity), ordered by a stable hash of
-   (seed, passage id).
+   merges the pool's alias shards into a memory-mappable alias index (`aliases.py`), and
+   writes the *plan*: for each split, the candidate pivots (pool rows whose page hashes to
+   that split and whose text can hold an entity), ordered by a stable hash of
+   (seed, passage id), and the split's pool rows (`rows-<split>.npy`): documents draw only
+   from their own split's pages. A split that must hold episodes but cannot fill one
+   document from its own pages is a one-line error naming it.
 2. The number of tasks is fixed by the request: ceil(num_episodes / EPISODES_PER_TASK).
    Task `r` owns candidates r, r + tasks, r + 2·tasks, … of each split and a fixed target
    per split (`splits.share_of_task`). It walks its own candidates in order until the target
