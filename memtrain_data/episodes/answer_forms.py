@@ -20,7 +20,8 @@
   "Obama"), accepted and masked;
 - a person's surname ("Jefferson" for "Thomas Jefferson"), accepted and masked: the full name
   is in the document (the pivot holds it), and the masking rules never mask the surname inside
-  another name ("Jefferson Davis").
+  another name ("Jefferson Davis"); for a name of three words or more, also first name and
+  surname ("Lyndon Johnson" for "Lyndon B. Johnson").
 """
 
 from __future__ import annotations
@@ -169,6 +170,11 @@ def answer_forms(
         if surname is not None and not _shares_surname(surname, canonical, pivot_entities, pivot_title):
             _add(result.accepted, surname)
             _add(result.masked, surname)
+        words = canonical.split()
+        if surname is not None and len(words) >= 3 and words[-1] == surname:
+            # "Lyndon B. Johnson" is also answered as "Lyndon Johnson": first name and surname score.
+            _add(result.accepted, f"{words[0]} {surname}")
+            _add(result.masked, f"{words[0]} {surname}")
     return result
 
 

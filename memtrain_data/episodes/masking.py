@@ -31,7 +31,8 @@ TITLE_WORDS: frozenset[str] = frozenset(
         "Captain", "Admiral", "Colonel", "Bishop", "Archbishop", "Cardinal", "Professor", "Chairman", "CEO",
         "Duke", "Earl", "Count", "Countess", "Baron", "Tsar", "Sultan", "Caliph", "Chief", "Justice",
         "Vice", "Lieutenant", "Mayor", "Representative", "Congressman", "Rabbi", "Reverend", "Father",
-        "Mr.", "Mrs.", "Ms.", "Dr.", "Mr", "Mrs", "Ms", "Dr",
+        "Mr.", "Mrs.", "Ms.", "Dr.", "Mr", "Mrs", "Ms", "Dr", "Commander", "Major", "Sergeant", "Marshal",
+        "Brigadier", "Commodore", "Corporal", "Ambassador", "Secretary", "Premier", "Sheikh", "Imam",
     }
 )  # fmt: skip
 # A word right after a match (space or hyphen between), and one right before it.

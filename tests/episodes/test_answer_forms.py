@@ -36,6 +36,17 @@ def test_a_surname_after_the_full_name_is_accepted_and_masked_but_not_inside_ano
     assert seen == ["Thomas Jefferson", "Jefferson"]
 
 
+def test_a_middle_name_or_initial_may_be_left_out() -> None:
+    forms = answer_forms(Entity("Lyndon B. Johnson", "PERSON"), False, [], None)
+    assert forms.accepted == ["Lyndon B. Johnson", "Johnson", "Lyndon Johnson"]
+
+
+def test_a_rank_before_a_name_is_not_part_of_it() -> None:
+    pivot = "Einstein stayed with British naval officer Commander Oliver Locker-Lampson in Norfolk."
+    candidates = answer_candidates(pivot, [Entity("Oliver Locker-Lampson", "PERSON")], ANSWER_LABELS)
+    assert candidates == [(Entity("Oliver Locker-Lampson", "PERSON"), False)]
+
+
 def test_a_surname_shared_with_another_person_of_the_pivot_is_not_masked() -> None:
     forms = answer_forms(Entity("Joseph Dwan", "PERSON"), False, [], None, pivot_title="Allan Dwan")
     assert forms.accepted == ["Joseph Dwan"]
