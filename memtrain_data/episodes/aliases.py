@@ -12,8 +12,9 @@ enwiki-size dictionary.
 How an answer uses it (`AliasTable.resolve`, `AliasTable.forms`):
 
 - The answer's surface names a page when it is a page title that links point to, a redirect
-  (followed to its target), or a capitalised anchor that points to one page with probability
-  at least `RESOLVE_MIN_PROBABILITY`.
+  (followed to its target), or (for a person's name part, see `answer_forms`) a capitalised
+  anchor that is part of one page's name and points there with probability at least
+  `RESOLVE_MIN_PROBABILITY`.
 - The page's **name forms** score as correct and are masked: its title (without a
   parenthetical disambiguator), redirects to it, and anchors that are a run of the title's
   words ("Rand" for "Ayn Rand") with probability at least `ANCHOR_MIN_PROBABILITY`.
@@ -258,8 +259,8 @@ class AliasTable:
     def rows_of_alias(self, alias: str) -> list[AliasRow]:
         return self._rows("alias", alias)
 
-    def resolve(self, surface: str) -> str | None:
-        """The page `surface` names (title, redirect, or unambiguous capitalised anchor), or None."""
+    def resolve(self, surface: str, anchors: bool = True) -> str | None:
+        """The page `surface` names (title, redirect, or, with `anchors`, an unambiguous anchor), or None."""
         if not surface or not len(self):
             return None
         candidates = [surface] if surface[:1].isupper() or surface[:1].isdigit() else []
@@ -273,9 +274,9 @@ class AliasTable:
                 return form
         # An anchor resolves only when it is a run of the page's name ("Rand" → "Ayn Rand"), so a
         # demonym ("Canadian") never stands for the country it links to.
-        anchors = [row for row in self.rows_of_alias(surface) if row.kind == "anchor"] if candidates else []
-        if anchors:
-            best = max(anchors, key=lambda row: (row.count, row.target))
+        links = [row for row in self.rows_of_alias(surface) if row.kind == "anchor"] if candidates and anchors else []
+        if links:
+            best = max(links, key=lambda row: (row.count, row.target))
             if best.probability >= RESOLVE_MIN_PROBABILITY and is_word_run_of(surface, display_title(best.target)):
                 return best.target
         return None

@@ -133,7 +133,14 @@ def answer_forms(
     ):
         # "Tarkovsky" in the page "Andrei Tarkovsky", "Kilimanjaro" in "Mount Kilimanjaro": the page's whole name.
         canonical = title_name
-    page = aliases.resolve(canonical) if aliases is not None and entity.label in NAME_LABELS else None
+    # A person's name part ("Rand") may resolve through an anchor to the whole name ("Ayn Rand");
+    # other names only through a title or redirect: "Council of Ministers" linked from one
+    # country's article does not name another country's council.
+    page = (
+        aliases.resolve(canonical, anchors=entity.label == "PERSON")
+        if aliases is not None and entity.label in NAME_LABELS
+        else None
+    )
     forms = aliases.forms(page) if page is not None and aliases is not None else None
     if forms is not None and forms.names and canonical != forms.names[0] and is_word_run_of(canonical, forms.names[0]):
         # The pivot used part of the page's name ("Rand" for "Ayn Rand"): the full name is canonical.

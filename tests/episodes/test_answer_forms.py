@@ -93,6 +93,12 @@ def test_an_anchor_that_is_part_of_a_page_name_becomes_that_name(aliases: AliasT
     assert forms.page_title == "Ayn Rand" and forms.accepted[:2] == ["Ayn Rand", "Rand"]
 
 
+def test_only_a_persons_name_part_resolves_through_an_anchor(aliases: AliasTable) -> None:
+    # "Declaration of Independence" is an anchor of the US declaration, not a title or redirect.
+    forms = answer_forms(Entity("Declaration of Independence", "LAW"), False, [], aliases)
+    assert forms.page_title is None and forms.accepted == ["Declaration of Independence"]
+
+
 def test_a_lowercase_common_word_equal_to_an_answer_is_not_masked() -> None:
     forms = answer_forms(Entity("Articles", "WORK_OF_ART"), False, [], None)
     masked, seen = _mask("Articles sold well; the articles in it were short. ARTICLES was reprinted.", forms.masked)
