@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from memtrain_cli._common import console, err_console, is_interactive
@@ -79,10 +80,41 @@ def push(
     private: Annotated[bool, typer.Option("--private", help="Create the repo as private.")] = False,
     revision: Annotated[str | None, typer.Option(help="Branch to push to (created if needed).")] = None,
     create_pr: Annotated[bool, typer.Option("--create-pr", help="Open a pull request instead of writing to the branch.")] = False,
+    include_pool: Annotated[bool, typer.Option("--include-pool", help="Also upload the passage pool (pool/passages-*.parquet, pool/aliases-*.parquet). Default: episodes only.")] = False,
+    include_stats: Annotated[bool, typer.Option("--stats/--no-stats", help="Upload stats.json (the build counters).")] = True,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only list what would be uploaded and what is left out; send nothing.")] = False,
 ) -> None:
-    """Validate a dataset folder, then upload it to the Hugging Face Hub in one commit (token: HF_TOKEN or `hf auth login`)."""
-    from memtrain_data.publish.push import push_dataset
+    """Validate a dataset folder, then upload the dataset in it to the Hugging Face Hub in one commit.
 
-    console.print(f"validating {folder}, then pushing to [cyan]{repo_id}[/]")
-    url = push_dataset(folder, repo_id, private=private, revision=revision, create_pr=create_pr)
+    Only the dataset goes up: README.md, stats.json, each config's split shards and figures, and the
+    pool with --include-pool. Everything else in the folder is listed as left out. Token: HF_TOKEN or `hf auth login`.
+    """
+    from memtrain_data.publish.push import check_push_target, plan_upload, push_dataset
+
+    if not dry_run:
+        check_push_target(repo_id)
+    plan = plan_upload(folder, include_pool=include_pool, include_stats=include_stats)
+    listing = Table(title=f"{'would upload' if dry_run else 'uploading'} {len(plan.files)} files ({plan.total_bytes / 1e6:,.1f} MB) to {repo_id}", title_justify="left")
+    listing.add_column("file", overflow="fold")
+    listing.add_column("bytes", justify="right")
+    for path in plan.files:
+        listing.add_row(escape(path), f"{(folder / path).stat().st_size:,}")
+    console.print(listing)
+    for path, why in plan.left_out.items():
+        style = "yellow" if path in plan.secrets or why.startswith("symlink") else "dim"
+        console.print(f"[{style}]left out[/] {escape(path)}: {why}")
+    if plan.secrets:
+        err_console.print(f"[yellow]warning[/]: {len(plan.secrets)} file(s) in {escape(str(folder))} look like secrets; they are not uploaded, but consider moving them out of the dataset folder")
+    if dry_run:
+        console.print("dry run: nothing was sent")
+        return
+
+    def attempt_failed(attempt: int, attempts: int, reason: str) -> None:
+        err_console.print(f"[yellow]attempt {attempt} of {attempts} failed[/]: {escape(reason)}; retrying")
+
+    console.print(f"validating {escape(str(folder))}, then pushing to [cyan]{escape(repo_id)}[/]")
+    url = push_dataset(
+        folder, repo_id, private=private, revision=revision, create_pr=create_pr,
+        include_pool=include_pool, include_stats=include_stats, on_attempt_failed=attempt_failed,
+    )  # fmt: skip
     console.print(f"[green]pushed[/]: {url}")
