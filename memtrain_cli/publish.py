@@ -18,6 +18,7 @@ MAX_PROBLEMS_SHOWN = 50
 def validate(
     source: Annotated[str, typer.Argument(metavar="DIR|ID", help="Dataset folder, or a Hub dataset id (ORG/NAME) to download and check.")],
     max_rows: Annotated[int, typer.Option(help="Most bad rows to list (all are counted).")] = MAX_PROBLEMS_SHOWN,
+    recount_tokens: Annotated[bool, typer.Option("--recount-tokens", help="Re-count every chunk's tokens with the record's tokenizer (slower; without it a word-count bound is checked).")] = False,
 ) -> None:
     """Check every record of a memtrain dataset against its model, the episode rules and the folder rules.
 
@@ -28,9 +29,9 @@ def validate(
 
     if is_interactive():
         with RichProgress(err_console) as progress:
-            report = validate_dataset(source, progress=progress)
+            report = validate_dataset(source, progress=progress, recount_tokens=recount_tokens)
     else:
-        report = validate_dataset(source)
+        report = validate_dataset(source, recount_tokens=recount_tokens)
 
     summary = Table(title=f"checked {report.source}", title_justify="left")
     summary.add_column("config")

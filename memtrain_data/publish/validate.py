@@ -5,12 +5,20 @@ Three layers, each reported with the file, row and episode id it concerns:
 2. the episode rules shared with the builder (`memtrain_data.episodes.rules.episode_violations`:
    answers masked, probe targets masked, chunk budgets), one copy for both;
 3. folder rules that no single record can check: the shard's split matches the record's, ids
-   are unique within a config, no page is a pivot in two splits, the card declares every config.
+   are unique within a config, no page is a pivot in two splits, the card declares every config,
+   every split the card declares has its shards (`NNNNN-of-NNNNN` complete) and the episode
+   counts the card declares.
+
+Token counts: every chunk must have at least as many tokens as whitespace-separated words
+(true of the BPE and SentencePiece tokenizers memtrain uses, so a chunk grown after the build
+is caught cheaply); `recount_tokens` re-counts every chunk with the record's tokenizer.
 """
 
 from __future__ import annotations
 
+import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -95,8 +103,14 @@ def _model_reason(exc: Any) -> str:
     return f"schema: {location}: {first.get('msg', 'invalid')}{more}"
 
 
-def validate_dataset(source: str | Path, *, progress: ProgressReporter | None = None, batch_size: int = 256) -> ValidationReport:
-    """Validate a dataset folder, or a Hub dataset id (downloaded with `snapshot_download`)."""
+def validate_dataset(
+    source: str | Path, *, progress: ProgressReporter | None = None, batch_size: int = 256, recount_tokens: bool = False
+) -> ValidationReport:
+    """Validate a dataset folder, or a Hub dataset id (downloaded with `snapshot_download`).
+
+    `recount_tokens` re-counts every chunk with its record's tokenizer (exact, slower); without
+    it each chunk is checked against a lower bound (its word count).
+    """
     import pyarrow.parquet as pq
 
     progress = progress or NullProgress()
@@ -107,12 +121,15 @@ def validate_dataset(source: str | Path, *, progress: ProgressReporter | None = 
         report.problems.append(Problem("", None, None, f"layout: no episode shards (<config>/<split>-*.parquet) in {folder}"))
         return report
     stats = read_stats(folder)
-    report.problems += _card_problems(folder, configs)
+    card_problems, declared_counts = _card_problems(folder, configs)
+    report.problems += card_problems
+    report.problems += _shard_set_problems(folder, configs)
+    counter = _TokenCounter() if recount_tokens else None
 
     total_shards = sum(len(paths) for splits in configs.values() for paths in splits.values())
     progress.start("validate", total=total_shards)
     for config_name, splits in configs.items():
-        checker = _ConfigChecker(budgets=_budgets(stats.get("configs", {}).get(config_name, {})))
+        checker = _ConfigChecker(budgets=_budgets(stats.get("configs", {}).get(config_name, {})), counter=counter)
         report.rows[config_name] = {}
         for split, paths in splits.items():
             report.rows[config_name][split] = 0
@@ -133,8 +150,55 @@ def validate_dataset(source: str | Path, *, progress: ProgressReporter | None = 
                 report.rows[config_name][split] += row_index
                 progress.advance("validate")
         report.problems += checker.split_problems(config_name)
+        for split, declared in declared_counts.get(config_name, {}).items():
+            found = report.rows[config_name].get(split, 0)
+            if declared != found:
+                report.problems.append(Problem(README_NAME, None, None, f"card: config {config_name!r} split {split!r} declares {declared:,} episodes, the shards hold {found:,}"))
     progress.finish("validate")
     return report
+
+
+_SHARD_NUMBER = re.compile(r"-(\d+)-of-(\d+)\.parquet$")
+
+
+def _shard_set_problems(folder: Path, configs: dict[str, dict[str, list[Path]]]) -> list[Problem]:
+    """Shards named `<split>-NNNNN-of-NNNNN.parquet` must all be there, and agree on their total."""
+    problems: list[Problem] = []
+    for config_name, splits in configs.items():
+        for split, paths in splits.items():
+            numbered = [(int(m.group(1)), int(m.group(2))) for m in (_SHARD_NUMBER.search(p.name) for p in paths) if m]
+            totals = {total for _, total in numbered}
+            where = f"{config_name}/{split}"
+            if len(totals) > 1:
+                problems.append(Problem(where, None, None, f"shards: {where} mixes shard sets of {', '.join(map(str, sorted(totals)))} files"))
+            elif totals:
+                total = totals.pop()
+                missing = sorted(set(range(total)) - {index for index, _ in numbered})
+                if missing:
+                    names = ", ".join(f"{split}-{i:05d}-of-{total:05d}.parquet" for i in missing[:3]) + (" …" if len(missing) > 3 else "")
+                    problems.append(Problem(where, None, None, f"shards: {len(missing)} of {total} shards of {where} are missing ({names})"))
+    return problems
+
+
+class _TokenCounter:
+    """Token counts with each record's own tokenizer, loaded once per tokenizer name."""
+
+    def __init__(self) -> None:
+        self._counters: dict[str, Callable[[str], int] | str] = {}
+
+    def for_tokenizer(self, name: str) -> Callable[[str], int] | str:
+        """A counting function, or the one-line reason the tokenizer cannot be loaded."""
+        if name not in self._counters:
+            from memtrain_data.errors import MemtrainError
+            from memtrain_data.models import load_tokenizer
+
+            try:
+                tokenizer = load_tokenizer(name)
+            except MemtrainError as exc:
+                self._counters[name] = str(exc)
+            else:
+                self._counters[name] = lambda text: len(tokenizer(text, add_special_tokens=False)["input_ids"])
+        return self._counters[name]
 
 
 @dataclass
@@ -142,6 +206,7 @@ class _ConfigChecker:
     """Checks the rows of one config one by one, remembering what the folder rules need."""
 
     budgets: dict[str, int]
+    counter: _TokenCounter | None = None
     first_seen: dict[str, tuple[str, int]] = field(default_factory=dict)
     pivots: list[tuple[str, str]] = field(default_factory=list)
     pivot_rows: dict[str, list[tuple[str, int, str]]] = field(default_factory=dict)
@@ -168,7 +233,16 @@ class _ConfigChecker:
             episode = MaskedReconstructionEpisode.model_validate(row)
         except ValidationError as exc:
             return [*problems, Problem(file, row_index, episode_id, _model_reason(exc))]
-        problems += [Problem(file, row_index, episode_id, violation) for violation in episode_violations(episode, **self.budgets)]
+        count_tokens = self.counter.for_tokenizer(episode.tokenizer) if self.counter is not None else None
+        if isinstance(count_tokens, str):
+            problems.append(Problem(file, row_index, episode_id, f"token_count: cannot recount: {count_tokens}"))
+            count_tokens = None
+        problems += [Problem(file, row_index, episode_id, violation) for violation in episode_violations(episode, **self.budgets, count_tokens=count_tokens)]
+        if count_tokens is None:
+            for index, (chunk, recorded) in enumerate(zip(episode.chunks, episode.chunk_n_tokens, strict=True)):
+                words = len(chunk.split())
+                if words > recorded:
+                    problems.append(Problem(file, row_index, episode_id, f"token_count: chunk {index} has {words:,} words, so at least as many tokens, but records {recorded:,}"))
         try:
             page_id_of(episode.pivot_passage_id)
         except ValueError:
@@ -198,26 +272,38 @@ def _split_problems(config_name: str, pivots: list[tuple[str, str]], pivot_rows:
     return problems
 
 
-def _card_problems(folder: Path, configs: dict[str, dict[str, list[Path]]]) -> list[Problem]:
-    """The README's YAML header must declare every config folder, and each declared config must have shards."""
+def _card_problems(folder: Path, configs: dict[str, dict[str, list[Path]]]) -> tuple[list[Problem], dict[str, dict[str, int]]]:
+    """The README's YAML header must declare every config folder, and each declared config and split must have shards.
+
+    Also returns the episode counts the header declares ({config: {split: num_examples}}), to compare with the rows read.
+    """
     readme = folder / README_NAME
     if not readme.is_file():
-        return [Problem(README_NAME, None, None, "card: README.md is missing, so the Hub and load_dataset cannot see the configs")]
+        return [Problem(README_NAME, None, None, "card: README.md is missing, so the Hub and load_dataset cannot see the configs")], {}
     from huggingface_hub import DatasetCard
 
     try:
         data = DatasetCard.load(readme).data
     except Exception as exc:  # a broken YAML header surfaces as several exception types
-        return [Problem(README_NAME, None, None, f"card: the YAML header cannot be read: {exc}")]
+        return [Problem(README_NAME, None, None, f"card: the YAML header cannot be read: {exc}")], {}
     declared = {entry.get("config_name"): entry for entry in (data.get("configs") or []) if isinstance(entry, dict)}
     problems = [Problem(README_NAME, None, None, f"card: config {name!r} has shards but is not declared in the YAML header") for name in configs if name not in declared]
     problems += [Problem(README_NAME, None, None, f"card: config {name!r} is declared but has no shards") for name in declared if name not in configs]
     for name, entry in declared.items():
         if name not in configs:
             continue
-        declared_splits = {item.get("split") for item in entry.get("data_files") or [] if isinstance(item, dict)}
+        data_files = [item for item in entry.get("data_files") or [] if isinstance(item, dict)]
+        declared_splits = {item.get("split") for item in data_files}
         for split in configs[name]:
             if split not in declared_splits:
                 problems.append(Problem(README_NAME, None, None, f"card: split {split!r} of config {name!r} is not in its data_files"))
-    return problems
-
+        for item in data_files:
+            if item.get("split") not in configs[name]:
+                problems.append(Problem(README_NAME, None, None, f"card: split {item.get('split')!r} of config {name!r} is declared ({item.get('path')}) but no shard of it exists"))
+    infos = data.get("dataset_info") or []
+    counts: dict[str, dict[str, int]] = {}
+    for info in [infos] if isinstance(infos, dict) else infos:
+        if isinstance(info, dict):
+            name = info.get("config_name") or "default"
+            counts[name] = {s["name"]: s["num_examples"] for s in info.get("splits") or [] if isinstance(s, dict) and isinstance(s.get("num_examples"), int)}
+    return problems, counts
