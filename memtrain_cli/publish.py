@@ -19,21 +19,99 @@ def validate(
     source: Annotated[str, typer.Argument(metavar="DIR|ID", help="Dataset folder, or a Hub dataset id (ORG/NAME) to download and check.")],
     max_rows: Annotated[int, typer.Option(help="Most bad rows to list (all are counted).")] = MAX_PROBLEMS_SHOWN,
     recount_tokens: Annotated[bool, typer.Option("--recount-tokens", help="Re-count every chunk's tokens with the record's tokenizer (slower; without it a word-count bound is checked).")] = False,
+    report: Annotated[bool, typer.Option("--report", help="Also print the quality report per config and split (masks, evidence, composition, cross-split leaks).")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result (problem counts and the quality report) as JSON instead of tables.")] = False,
 ) -> None:
-    """Check every record of a memtrain dataset against its model, the episode rules and the folder rules.
+    """Check every record of a memtrain dataset against its model, the episode rules, the quality checks and the folder rules.
 
-    Exit code 0 only when everything passes; 1 when any row or file is bad.
+    Exit code 0 only when everything passes; 1 when any row or file is bad (including cross-split
+    passages, partial masks and masked forms left visible).
     """
     from memtrain_cli.progress import RichProgress
     from memtrain_data.publish.validate import validate_dataset
 
-    if is_interactive():
+    if is_interactive() and not as_json:
         with RichProgress(err_console) as progress:
-            report = validate_dataset(source, progress=progress, recount_tokens=recount_tokens)
+            result = validate_dataset(source, progress=progress, recount_tokens=recount_tokens)
     else:
-        report = validate_dataset(source, recount_tokens=recount_tokens)
+        result = validate_dataset(source, recount_tokens=recount_tokens)
+    if as_json:
+        import json
 
-    summary = Table(title=f"checked {report.source}", title_justify="left")
+        payload = {
+            "source": result.source,
+            "ok": result.ok,
+            "rows": result.rows,
+            "problems_by_code": result.counts_by_code(),
+            "problems": [{"file": p.file, "row": p.row, "episode": p.episode_id, "reason": p.reason} for p in result.problems[:max_rows]],
+            "quality": result.quality,
+        }
+        print(json.dumps(payload, indent=2, ensure_ascii=False))
+        if not result.ok:
+            raise typer.Exit(1)
+        return
+    _print_validation(result, max_rows)
+    if report:
+        for config_name, quality in result.quality.items():
+            console.print(_quality_table(config_name, quality))
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+_QUALITY_ROWS: list[tuple[str, str]] = [
+    ("episodes", "episodes"),
+    ("aligned with the pool", "aligned_with_pool"),
+    ("partial-mask rate", "partial_mask_rate"),
+    ("visible-alias rate", "visible_alias_rate"),
+    ("over-mask rate (case mismatch)", "over_mask_rate"),
+    ("title-answer share", "title_answer_share"),
+    ("masked occurrences (min / mean / max)", "masked_occurrences"),
+    ("masked at least twice", "masked_at_least_twice_share"),
+    ("masks outside the pivot (min / mean / max)", "masks_outside_pivot"),
+    ("masked outside the pivot", "masked_outside_pivot_share"),
+    ("top-up share", "top_up_share"),
+    ("tokens per document (p10 / p50 / p90)", "tokens_per_document"),
+    ("passages per document (min / mean / max)", "passages_per_document"),
+    ("related share", "related_share"),
+    ("documents with passages of other splits", "cross_split_documents"),
+    ("answer labels", "answer_labels"),
+]
+
+
+def _quality_cell(value: object) -> str:
+    if value is None:
+        return "n/a"
+    if isinstance(value, float):
+        return f"{value:.1%}" if value <= 1 else f"{value:,.2f}"
+    if isinstance(value, dict):
+        if set(value) <= {"min", "mean", "max", "p10", "p50", "p90"}:
+            return " / ".join("n/a" if v is None else f"{v:,}" for v in value.values())
+        return ", ".join(f"{k} {v}" for k, v in value.items())
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def _quality_table(config_name: str, quality: dict) -> Table:  # type: ignore[type-arg]
+    splits = quality["splits"]
+    settings = quality["settings"]
+    caption = (
+        f"splits by page: validation {settings['validation_fraction']}, test {settings['test_fraction']} ({settings['fractions_from']}); "
+        f"{settings['pool']}; train documents holding validation/test pages: {quality['train_documents_with_validation_or_test_pages']}"
+    )
+    table = Table(title=f"quality of config {escape(config_name)}", title_justify="left", caption=escape(caption), caption_justify="left")
+    table.add_column("measured from the files", overflow="fold")
+    for split in splits:
+        table.add_column(split, justify="right", overflow="fold")
+    for label, key in _QUALITY_ROWS:
+        table.add_row(label, *[escape(_quality_cell(values.get(key))) for values in splits.values()])
+    examples = {key: sorted({e for values in splits.values() for e in values.get(key, [])}) for key in ("partial_mask_examples", "visible_alias_examples", "over_mask_examples")}
+    for key, found in examples.items():
+        if found:
+            table.add_row(key.replace("_", " "), escape("; ".join(found[:3])), *["" for _ in list(splits)[1:]])
+    return table
+
+
+def _print_validation(report, max_rows: int) -> None:  # type: ignore[no-untyped-def]
+    summary = Table(title=f"checked {escape(report.source)}", title_justify="left")
     summary.add_column("config")
     for split in ("train", "validation", "test"):
         summary.add_column(split, justify="right")
@@ -51,13 +129,13 @@ def validate(
     problems.add_column("episode", overflow="fold")
     problems.add_column("reason", overflow="fold")
     for problem in report.problems[:max_rows]:
-        problems.add_row(problem.file, "" if problem.row is None else str(problem.row), problem.episode_id or "", problem.reason)
+        # Reasons quote record text: never read it as markup.
+        problems.add_row(escape(problem.file), "" if problem.row is None else str(problem.row), escape(problem.episode_id or ""), escape(problem.reason))
     console.print(problems)
     if len(report.problems) > max_rows:
         console.print(f"… and {len(report.problems) - max_rows:,} more (--max-rows to list more)")
     by_code = ", ".join(f"{code} {count:,}" for code, count in report.counts_by_code().items())
     console.print(f"[red]invalid[/]: {len(report.problems):,} problems in {report.bad_rows:,} of {report.rows_checked:,} rows ({by_code})")
-    raise typer.Exit(1)
 
 
 def inspect(

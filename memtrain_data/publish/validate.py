@@ -4,10 +4,14 @@ Three layers, each reported with the file, row and episode id it concerns:
 1. the record model (`MaskedReconstructionEpisode`: types, required fields, counts that agree);
 2. the episode rules shared with the builder (`memtrain_data.episodes.rules.episode_violations`:
    answers masked, probe targets masked, chunk budgets), one copy for both;
-3. folder rules that no single record can check: the shard's split matches the record's, ids
+3. quality checks read as a reviewer would, independent of the builder's masking code
+   (`memtrain_data.publish.quality`): no passage from a page of another split, no partial
+   mask (what each [MASK] replaced is recovered by aligning the chunks with the pool), no
+   masked form left visible; the same pass adds up the quality report (`report.quality`);
+4. folder rules that no single record can check: the shard's split matches the record's, ids
    are unique within a config, no page is a pivot in two splits, the card declares every config,
-   every split the card declares has its shards (`NNNNN-of-NNNNN` complete) and the episode
-   counts the card declares.
+   every split the card declares has shards, and they hold the episode counts the card declares
+   (shard names' `-of-NNNNN` count build tasks, some of which may write no shard of a split).
 
 Token counts: every chunk must have at least as many tokens as whitespace-separated words
 (true of the BPE and SentencePiece tokenizers memtrain uses, so a chunk grown after the build
@@ -16,7 +20,6 @@ is caught cheaply); `recount_tokens` re-counts every chunk with the record's tok
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,6 +28,13 @@ from typing import Any
 
 from memtrain_data.progress import NullProgress, ProgressReporter
 from memtrain_data.publish.layout import README_NAME, find_configs, read_stats, resolve_dataset_folder
+from memtrain_data.publish.quality import (
+    DEFAULT_MAX_ALIGNED,
+    QualityAccumulator,
+    QualitySettings,
+    judge_episode,
+    load_pool_texts,
+)
 
 
 @dataclass(frozen=True)
@@ -50,6 +60,7 @@ class ValidationReport:
     folder: Path
     rows: dict[str, dict[str, int]] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    quality: dict[str, Any] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -104,12 +115,19 @@ def _model_reason(exc: Any) -> str:
 
 
 def validate_dataset(
-    source: str | Path, *, progress: ProgressReporter | None = None, batch_size: int = 256, recount_tokens: bool = False
+    source: str | Path,
+    *,
+    progress: ProgressReporter | None = None,
+    batch_size: int = 256,
+    recount_tokens: bool = False,
+    max_aligned: int = DEFAULT_MAX_ALIGNED,
 ) -> ValidationReport:
     """Validate a dataset folder, or a Hub dataset id (downloaded with `snapshot_download`).
 
     `recount_tokens` re-counts every chunk with its record's tokenizer (exact, slower); without
-    it each chunk is checked against a lower bound (its word count).
+    it each chunk is checked against a lower bound (its word count). The first `max_aligned`
+    episodes of each split are aligned with the pool for the mask checks (their passages are
+    held in memory); the report says how many were.
     """
     import pyarrow.parquet as pq
 
@@ -123,13 +141,16 @@ def validate_dataset(
     stats = read_stats(folder)
     card_problems, declared_counts = _card_problems(folder, configs)
     report.problems += card_problems
-    report.problems += _shard_set_problems(folder, configs)
     counter = _TokenCounter() if recount_tokens else None
 
     total_shards = sum(len(paths) for splits in configs.values() for paths in splits.values())
     progress.start("validate", total=total_shards)
     for config_name, splits in configs.items():
-        checker = _ConfigChecker(budgets=_budgets(stats.get("configs", {}).get(config_name, {})), counter=counter)
+        config_stats = stats.get("configs", {}).get(config_name, {})
+        settings = QualitySettings.from_stats(config_stats)
+        pool_texts = load_pool_texts(folder, _passages_to_align(splits, max_aligned))
+        quality = QualityAccumulator(settings=settings, pool_available=pool_texts is not None, max_aligned=max_aligned)
+        checker = _ConfigChecker(budgets=_budgets(config_stats), counter=counter, quality=quality, pool_texts=pool_texts)
         report.rows[config_name] = {}
         for split, paths in splits.items():
             report.rows[config_name][split] = 0
@@ -150,6 +171,7 @@ def validate_dataset(
                 report.rows[config_name][split] += row_index
                 progress.advance("validate")
         report.problems += checker.split_problems(config_name)
+        report.quality[config_name] = quality.summary()
         for split, declared in declared_counts.get(config_name, {}).items():
             found = report.rows[config_name].get(split, 0)
             if declared != found:
@@ -158,26 +180,24 @@ def validate_dataset(
     return report
 
 
-_SHARD_NUMBER = re.compile(r"-(\d+)-of-(\d+)\.parquet$")
+def _passages_to_align(splits: dict[str, list[Path]], max_aligned: int) -> set[str]:
+    """Passage ids of the first `max_aligned` episodes of each split (only that column is read)."""
+    import pyarrow.parquet as pq
 
-
-def _shard_set_problems(folder: Path, configs: dict[str, dict[str, list[Path]]]) -> list[Problem]:
-    """Shards named `<split>-NNNNN-of-NNNNN.parquet` must all be there, and agree on their total."""
-    problems: list[Problem] = []
-    for config_name, splits in configs.items():
-        for split, paths in splits.items():
-            numbered = [(int(m.group(1)), int(m.group(2))) for m in (_SHARD_NUMBER.search(p.name) for p in paths) if m]
-            totals = {total for _, total in numbered}
-            where = f"{config_name}/{split}"
-            if len(totals) > 1:
-                problems.append(Problem(where, None, None, f"shards: {where} mixes shard sets of {', '.join(map(str, sorted(totals)))} files"))
-            elif totals:
-                total = totals.pop()
-                missing = sorted(set(range(total)) - {index for index, _ in numbered})
-                if missing:
-                    names = ", ".join(f"{split}-{i:05d}-of-{total:05d}.parquet" for i in missing[:3]) + (" …" if len(missing) > 3 else "")
-                    problems.append(Problem(where, None, None, f"shards: {len(missing)} of {total} shards of {where} are missing ({names})"))
-    return problems
+    ids: set[str] = set()
+    for paths in splits.values():
+        left = max_aligned
+        for path in paths:
+            if left <= 0:
+                break
+            try:
+                column = pq.ParquetFile(path).read(columns=["passage_ids"]).column("passage_ids").to_pylist()
+            except Exception:  # unreadable or without the column: reported by the row checks
+                continue
+            for passage_ids in column[:left]:
+                ids.update(p for p in passage_ids or [] if isinstance(p, str))
+            left -= len(column)
+    return ids
 
 
 class _TokenCounter:
@@ -207,6 +227,9 @@ class _ConfigChecker:
 
     budgets: dict[str, int]
     counter: _TokenCounter | None = None
+    quality: QualityAccumulator | None = None
+    pool_texts: dict[str, str] | None = None
+    aligned: Counter[str] = field(default_factory=Counter)
     first_seen: dict[str, tuple[str, int]] = field(default_factory=dict)
     pivots: list[tuple[str, str]] = field(default_factory=list)
     pivot_rows: dict[str, list[tuple[str, int, str]]] = field(default_factory=dict)
@@ -250,6 +273,14 @@ class _ConfigChecker:
         else:
             self.pivots.append((split, episode.pivot_passage_id))
             self.pivot_rows.setdefault(episode.pivot_passage_id, []).append((file, row_index, episode.id))
+        if self.quality is not None:
+            within_sample = self.aligned[split] < self.quality.max_aligned
+            self.aligned[split] += 1
+            verdict = judge_episode(row, self.pool_texts if within_sample else None, self.quality.settings)
+            if self.pool_texts is not None and not within_sample:
+                verdict.unaligned_reason = "beyond the aligned sample (max_aligned)"
+            self.quality.add(verdict, episode.passage_ids.index(episode.pivot_passage_id))
+            problems += [Problem(file, row_index, episode_id, violation) for violation in verdict.problems()]
         return problems
 
     def split_problems(self, config_name: str) -> list[Problem]:

@@ -59,6 +59,31 @@ def test_validate_fails_naming_the_row_and_the_reason(built_dataset: Path) -> No
     assert "invalid: 1 problems in 1 of 10 rows (answer_leak 1)" in result.output
 
 
+def test_validate_report_prints_the_quality_table_and_json_for_comparing_builds(built_dataset: Path) -> None:
+    import json
+
+    result = runner.invoke(app, ["validate", str(built_dataset), "--report"], env=WIDE)
+    assert result.exit_code == 0, result.output
+    assert "quality of config mini" in result.output
+    assert re.search(r"partial-mask rate\s+│\s+0\.0%\s+│\s+0\.0%\s+│\s+0\.0%", result.output)
+    assert re.search(r"passages per document \(min / mean / max\)\s+│\s+3 / 3\.0 / 3", result.output)
+
+    as_json = runner.invoke(app, ["validate", str(built_dataset), "--json"], env=WIDE)
+    assert as_json.exit_code == 0, as_json.output
+    payload = json.loads(as_json.output)
+    assert payload["ok"] is True and payload["rows"] == {"mini": {"train": 6, "validation": 2, "test": 2}}
+    assert payload["quality"]["mini"]["splits"]["test"]["cross_split_documents"] == 0
+
+
+def test_validate_json_of_an_invalid_folder_exits_1_with_the_counts(built_dataset: Path) -> None:
+    import json
+
+    leave_answer_visible(built_dataset, "mini/train-00001-of-00002.parquet", row=1)
+    result = runner.invoke(app, ["validate", str(built_dataset), "--json"], env=WIDE)
+    assert result.exit_code == 1
+    assert json.loads(result.output)["problems_by_code"] == {"answer_leak": 1}
+
+
 def test_validate_missing_folder_is_one_line(tmp_path: Path) -> None:
     result = runner.invoke(app, ["validate", str(tmp_path / "nope")], env=WIDE)
     assert result.exit_code == 2
