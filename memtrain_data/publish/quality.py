@@ -120,19 +120,22 @@ class EpisodeQuality:
     def masks_outside_pivot(self, pivot_index: int) -> int:
         return sum(1 for span in self.spans or [] if span.passage_index != pivot_index)
 
-    def problems(self) -> list[str]:
-        """Violations that make a dataset invalid, formatted "<code>: <detail>" like the episode rules."""
+    def problems(self, *, answers_reported: bool = False) -> list[str]:
+        """Violations that make a dataset invalid, formatted "<code>: <detail>" like the episode rules.
+
+        A visible answer counts too (also inside a longer name: "Svante Arrhenius" shows the answer
+        "Arrhenius"); `answers_reported` leaves out the answers when an `answer_leak` already names them.
+        """
         found: list[str] = []
         if self.cross_split_pages:
             pages = ", ".join(map(str, self.cross_split_pages[:5])) + (" …" if len(self.cross_split_pages) > 5 else "")
             found.append(f"cross_split: a {self.split} document holds passages of {len(self.cross_split_pages)} pages of other splits (pages {pages})")
         for span in self.partial_masks[:3]:
             found.append(f"partial_mask: {MASK_TOKEN} replaced {span.text!r}, {span.partial}")
-        # A visible answer is already an `answer_leak` (episode rules); name the other forms here.
-        answers = {a.casefold() for a in self.answers}
-        others = [form for form in self.visible if form.casefold() not in answers]
-        if others:
-            found.append(f"visible_alias: {', '.join(repr(v) for v in others[:5])} masked elsewhere but still visible in the chunks")
+        answers = {a.casefold() for a in self.answers} if answers_reported else set()
+        shown = [form for form in self.visible if form.casefold() not in answers]
+        if shown:
+            found.append(f"visible_alias: {', '.join(repr(v) for v in shown[:5])} masked elsewhere but still visible in the chunks")
         return found
 
 

@@ -280,7 +280,8 @@ class _ConfigChecker:
             if self.pool_texts is not None and not within_sample:
                 verdict.unaligned_reason = "beyond the aligned sample (max_aligned)"
             self.quality.add(verdict, episode.passage_ids.index(episode.pivot_passage_id))
-            problems += [Problem(file, row_index, episode_id, violation) for violation in verdict.problems()]
+            answer_leak = any(p.code == "answer_leak" for p in problems)
+            problems += [Problem(file, row_index, episode_id, violation) for violation in verdict.problems(answers_reported=answer_leak)]
         return problems
 
     def split_problems(self, config_name: str) -> list[Problem]:

@@ -116,6 +116,18 @@ def test_a_masked_form_still_visible_elsewhere_fails_and_old_records_work_withou
     assert old.visible == [] and old.problems() == []
 
 
+def test_the_answer_left_visible_inside_a_longer_name_is_a_visible_alias() -> None:
+    """Masking it there would be a partial mask; leaving it shows the answer. Either way the episode leaks."""
+    passages = ["Arrhenius studied acids.", "The chemist Svante Arrhenius won a prize. Arrhenius died in 1927."]
+    masked = ["[MASK] studied acids.", "The chemist Svante Arrhenius won a prize. [MASK] died in 1927."]
+
+    verdict = judge(passages, masked, ["Arrhenius"])
+
+    assert verdict.partial_masks == [] and verdict.visible == ["Arrhenius"]
+    assert verdict.problems() == ["visible_alias: 'Arrhenius' masked elsewhere but still visible in the chunks"]
+    assert verdict.problems(answers_reported=True) == []  # already named by the episode rules' answer_leak
+
+
 def test_a_passage_from_a_page_of_another_split_is_a_cross_split_leak() -> None:
     test_page = pages_of_split("test", 1)[0]
     row = episode_row(["A.", "B."], ["[MASK].", "B."], ["A"])
