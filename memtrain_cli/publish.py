@@ -63,6 +63,7 @@ _QUALITY_ROWS: list[tuple[str, str]] = [
     ("aligned with the pool", "aligned_with_pool"),
     ("partial-mask rate", "partial_mask_rate"),
     ("visible-alias rate", "visible_alias_rate"),
+    ("alias-table forms visible (informational)", "alias_table_visible_rate"),
     ("over-mask rate (case mismatch)", "over_mask_rate"),
     ("title-answer share", "title_answer_share"),
     ("masked occurrences (min / mean / max)", "masked_occurrences"),
@@ -103,7 +104,7 @@ def _quality_table(config_name: str, quality: dict) -> Table:  # type: ignore[ty
         table.add_column(split, justify="right", overflow="fold")
     for label, key in _QUALITY_ROWS:
         table.add_row(label, *[escape(_quality_cell(values.get(key))) for values in splits.values()])
-    examples = {key: sorted({e for values in splits.values() for e in values.get(key, [])}) for key in ("partial_mask_examples", "visible_alias_examples", "over_mask_examples")}
+    examples = {key: sorted({e for values in splits.values() for e in values.get(key, [])}) for key in ("partial_mask_examples", "visible_alias_examples", "over_mask_examples", "alias_table_visible_examples")}
     for key, found in examples.items():
         if found:
             table.add_row(key.replace("_", " "), escape("; ".join(found[:3])), *["" for _ in list(splits)[1:]])

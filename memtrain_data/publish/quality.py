@@ -106,6 +106,7 @@ class EpisodeQuality:
     title_answer: bool
     cross_split_pages: list[int] = field(default_factory=list)
     visible: list[str] = field(default_factory=list)
+    alias_table_visible: list[str] | None = None
     spans: list[MaskedSpan] | None = None
     unaligned_reason: str | None = None
 
@@ -161,6 +162,34 @@ def load_pool_texts(folder: Path, passage_ids: Iterable[str]) -> dict[str, str] 
             chosen = batch.filter(keep)
             texts.update(zip(chosen.column(0).to_pylist(), chosen.column(1).to_pylist(), strict=True))
     return texts
+
+
+def load_alias_forms(folder: Path, targets: Iterable[str], min_anchor_share: float = 0.5) -> dict[str, set[str]] | None:
+    """Forms that name each target page by the pool's alias table (contract 1); None without a table.
+
+    A redirect always names its target; a link anchor only when at least `min_anchor_share` of
+    that anchor text's links go to the target ("United States" once linked to NASA does not).
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.dataset as ds
+
+    shards = sorted((folder / POOL_DIR).glob("aliases-*.parquet"))
+    if not shards:
+        return None
+    table = ds.dataset([str(path) for path in shards], format="parquet")
+    wanted = pa.array(sorted(set(targets)), type=pa.string())
+    rows = table.to_table(columns=["target", "alias", "kind", "count"], filter=pc.field("target").isin(wanted)).to_pylist()
+    aliases = pa.array(sorted({row["alias"] for row in rows}), type=pa.string())
+    totals: Counter[str] = Counter()
+    for row in table.to_table(columns=["alias", "kind", "count"], filter=pc.field("alias").isin(aliases) & (pc.field("kind") == "anchor")).to_pylist():
+        totals[row["alias"]] += int(row["count"] or 0)
+    forms: dict[str, set[str]] = {}
+    for row in rows:
+        share = int(row["count"] or 0) / totals[row["alias"]] if totals[row["alias"]] else 0.0
+        if row["kind"] == "redirect" or share >= min_anchor_share:
+            forms.setdefault(row["target"], set()).add(row["alias"])
+    return forms
 
 
 # ---------------------------------------------------------------------------------------------
@@ -276,8 +305,14 @@ def _title_key(text: str) -> str:
     return _strip_article(text).casefold()
 
 
-def judge_episode(row: dict[str, Any], pool_texts: dict[str, str] | None, settings: QualitySettings) -> EpisodeQuality:
-    """The verdicts on one episode record (a dict as read from parquet)."""
+def judge_episode(
+    row: dict[str, Any], pool_texts: dict[str, str] | None, settings: QualitySettings, alias_forms: dict[str, set[str]] | None = None
+) -> EpisodeQuality:
+    """The verdicts on one episode record (a dict as read from parquet).
+
+    `alias_forms` (from `load_alias_forms`) adds an informational count: forms of the answer's
+    page by the alias table that stay visible (only for records with `answer_page_title`).
+    """
     from memtrain_data.episodes.splits import page_id_of, split_of_page
 
     answers = [a for a in row.get("answers") or [] if isinstance(a, str)]
@@ -324,6 +359,8 @@ def judge_episode(row: dict[str, Any], pool_texts: dict[str, str] | None, settin
                 quality.spans = [_judge_span(original, start, end, starts, forms) for start, end in offsets]
                 forms |= {span.text for span in quality.spans}
     quality.visible = visible_forms(chunks, forms)
+    if alias_forms is not None and isinstance(answer_page, str) and answer_page:
+        quality.alias_table_visible = visible_forms(chunks, alias_forms.get(answer_page, set()))
     return quality
 
 
@@ -397,6 +434,7 @@ class QualityAccumulator:
         n_passages = [q.n_passages for q in episodes]
         planned = self.settings.planned_passages
         labels = Counter(q.answer_label for q in episodes)
+        with_page = [q for q in episodes if q.alias_table_visible is not None]
         return {
             "episodes": n,
             "aligned_with_pool": len(aligned),
@@ -406,6 +444,8 @@ class QualityAccumulator:
             "partial_mask_examples": [f"{span.text!r}: {span.partial}" for span in spans if span.partial][:5],
             "visible_alias_rate": _rate(sum(1 for q in episodes if q.visible), n),
             "visible_alias_examples": sorted({form for q in episodes for form in q.visible})[:5],
+            "alias_table_visible_rate": _rate(sum(1 for q in with_page if q.alias_table_visible), len(with_page)),
+            "alias_table_visible_examples": sorted({form for q in with_page for form in q.alias_table_visible or []})[:5],
             "over_mask_rate": _rate(sum(1 for q, _ in aligned if q.case_mismatches), len(aligned)),
             "over_mask_examples": sorted({span.text for span in spans if span.case_mismatch})[:5],
             "title_answer_share": _rate(sum(1 for q in episodes if q.title_answer), n),

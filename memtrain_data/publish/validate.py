@@ -33,6 +33,7 @@ from memtrain_data.publish.quality import (
     QualityAccumulator,
     QualitySettings,
     judge_episode,
+    load_alias_forms,
     load_pool_texts,
 )
 
@@ -148,9 +149,11 @@ def validate_dataset(
     for config_name, splits in configs.items():
         config_stats = stats.get("configs", {}).get(config_name, {})
         settings = QualitySettings.from_stats(config_stats)
-        pool_texts = load_pool_texts(folder, _passages_to_align(splits, max_aligned))
+        passage_ids, answer_pages = _sample_needs(splits, max_aligned)
+        pool_texts = load_pool_texts(folder, passage_ids)
+        alias_forms = load_alias_forms(folder, answer_pages) if answer_pages else None
         quality = QualityAccumulator(settings=settings, pool_available=pool_texts is not None, max_aligned=max_aligned)
-        checker = _ConfigChecker(budgets=_budgets(config_stats), counter=counter, quality=quality, pool_texts=pool_texts)
+        checker = _ConfigChecker(budgets=_budgets(config_stats), counter=counter, quality=quality, pool_texts=pool_texts, alias_forms=alias_forms)
         report.rows[config_name] = {}
         for split, paths in splits.items():
             report.rows[config_name][split] = 0
@@ -180,24 +183,29 @@ def validate_dataset(
     return report
 
 
-def _passages_to_align(splits: dict[str, list[Path]], max_aligned: int) -> set[str]:
-    """Passage ids of the first `max_aligned` episodes of each split (only that column is read)."""
+def _sample_needs(splits: dict[str, list[Path]], max_aligned: int) -> tuple[set[str], set[str]]:
+    """Passage ids and answer pages (when recorded) of the first `max_aligned` episodes of each split."""
     import pyarrow.parquet as pq
 
     ids: set[str] = set()
+    pages: set[str] = set()
     for paths in splits.values():
         left = max_aligned
         for path in paths:
             if left <= 0:
                 break
             try:
-                column = pq.ParquetFile(path).read(columns=["passage_ids"]).column("passage_ids").to_pylist()
+                parquet = pq.ParquetFile(path)
+                columns = ["passage_ids"] + (["answer_page_title"] if "answer_page_title" in parquet.schema_arrow.names else [])
+                table = parquet.read(columns=columns).slice(0, left)
             except Exception:  # unreadable or without the column: reported by the row checks
                 continue
-            for passage_ids in column[:left]:
+            for passage_ids in table.column("passage_ids").to_pylist():
                 ids.update(p for p in passage_ids or [] if isinstance(p, str))
-            left -= len(column)
-    return ids
+            if "answer_page_title" in columns:
+                pages.update(p for p in table.column("answer_page_title").to_pylist() if isinstance(p, str) and p)
+            left -= table.num_rows
+    return ids, pages
 
 
 class _TokenCounter:
@@ -229,6 +237,7 @@ class _ConfigChecker:
     counter: _TokenCounter | None = None
     quality: QualityAccumulator | None = None
     pool_texts: dict[str, str] | None = None
+    alias_forms: dict[str, set[str]] | None = None
     aligned: Counter[str] = field(default_factory=Counter)
     first_seen: dict[str, tuple[str, int]] = field(default_factory=dict)
     pivots: list[tuple[str, str]] = field(default_factory=list)
@@ -276,7 +285,7 @@ class _ConfigChecker:
         if self.quality is not None:
             within_sample = self.aligned[split] < self.quality.max_aligned
             self.aligned[split] += 1
-            verdict = judge_episode(row, self.pool_texts if within_sample else None, self.quality.settings)
+            verdict = judge_episode(row, self.pool_texts if within_sample else None, self.quality.settings, self.alias_forms)
             if self.pool_texts is not None and not within_sample:
                 verdict.unaligned_reason = "beyond the aligned sample (max_aligned)"
             self.quality.add(verdict, episode.passage_ids.index(episode.pivot_passage_id))

@@ -204,3 +204,29 @@ def test_validate_fails_on_a_partial_mask_in_the_written_files(built_dataset: Pa
     assert [(p.file, p.row, p.episode_id) for p in partial] == [("mini/train-00000-of-00002.parquet", 0, row["id"])]
     assert partial[0].reason == f"partial_mask: [MASK] replaced {answer!r}, the name goes on before it ('Upper')"
     assert report.quality["mini"]["splits"]["train"]["partial_mask_rate"] == round(1 / 6, 4)
+
+
+def test_alias_table_forms_of_the_answer_page_are_counted_when_visible(tmp_path: Path) -> None:
+    from memtrain_data.publish.quality import load_alias_forms
+
+    rows = [  # contract 1: unique per (target, alias, kind), sorted
+        {"target": "NASA", "alias": "NASA", "kind": "anchor", "count": 4},
+        {"target": "NASA", "alias": "National Aeronautics and Space Administration", "kind": "redirect", "count": 1},
+        {"target": "NASA", "alias": "United States", "kind": "anchor", "count": 1},
+        {"target": "United States", "alias": "United States", "kind": "anchor", "count": 9},
+    ]
+    schema = pa.schema([("target", pa.string()), ("alias", pa.string()), ("kind", pa.string()), ("count", pa.int64())])
+    (tmp_path / "pool").mkdir()
+    pq.write_table(pa.Table.from_pylist(rows, schema=schema), tmp_path / "pool" / "aliases-00000-of-00001.parquet")
+
+    forms = load_alias_forms(tmp_path, ["NASA"])
+
+    # A link anchor names the page only when most of its links go there; a redirect always does.
+    assert forms == {"NASA": {"NASA", "National Aeronautics and Space Administration"}}
+    passages = ["NASA flew.", "The National Aeronautics and Space Administration of the United States grew."]
+    masked = ["[MASK] flew.", "The National Aeronautics and Space Administration of the United States grew."]
+    row = episode_row(passages, masked, ["NASA"], answer_page_title="NASA")
+    verdict = judge_episode(row, dict(zip(row["passage_ids"], passages, strict=True)), SETTINGS, forms)
+    assert verdict.alias_table_visible == ["National Aeronautics and Space Administration"]
+    assert verdict.problems() == []  # informational: anchors are too noisy to fail a dataset on
+    assert load_alias_forms(tmp_path / "nowhere", ["NASA"]) is None
