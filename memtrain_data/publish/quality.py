@@ -51,6 +51,8 @@ _SENTENCE_OPENERS = {
     "Since", "Some", "Then", "There", "These", "They", "This", "Those", "Through", "Today", "Under", "Unlike",
     "Until", "We", "When", "Where", "While", "Why", "Within", "Without", "Yet", "You",
 }  # fmt: skip
+# Words a whole name never starts or ends with (a leading "the" is allowed: "the Moors").
+_FUNCTION_WORDS = {"a", "an", "the", "and", "or", "nor", "but", "of", "about", "both", "either", "some", "than", "to", "with", "by", "in", "on", "at"}
 _WORD_BEFORE = re.compile(r"(\S+) $")
 _WORD_AFTER = re.compile(r"^ (\S+)")
 _SENTENCE_END_BEFORE = re.compile(r"(^|[.!?:;]['\")\]]*\s+)$")
@@ -260,6 +262,12 @@ def partial_reason(original: str, start: int, end: int) -> str | None:
         right = after[1:].split(" ")[0]
         if _is_capitalised(right):
             return f"joined by a hyphen to {right!r}"
+    words = span.split()
+    if len(words) > 1 and (words[-1].lower() in _FUNCTION_WORDS or words[0].lower() in _FUNCTION_WORDS - {"the"}):
+        edge = words[-1] if words[-1].lower() in _FUNCTION_WORDS else words[0]
+        return f"a mis-cut span: it starts or ends with the function word {edge!r}"
+    if span[-1:] in ",;:" or span[:1] in ",;:.":
+        return "a mis-cut span: it starts or ends with punctuation"
     if not _is_capitalised(span):
         return None
     word_before = _WORD_BEFORE.search(before)
@@ -274,7 +282,7 @@ def partial_reason(original: str, start: int, end: int) -> str | None:
                 return f"the name goes on before it ({word!r})"
     word_after = _WORD_AFTER.search(after)
     if word_after:
-        word = word_after.group(1)
+        word = word_after.group(1).rstrip(",.;:!?)]'\"")  # "[MASK] Rattlesnake, as well" continues the name
         if word.isalpha() and _is_capitalised(word) and word not in _NOT_A_NAME_PART:
             return f"the name goes on after it ({word!r})"
     return None

@@ -69,6 +69,10 @@ def test_alignment_recovers_what_each_mask_replaced_across_chunk_and_passage_joi
         ("It had 29,455 people.", "455", "part of a longer number"),
         ("Many Canadians came.", "Canadian", "inside the longer word 'Canadians'"),
         ("Ayn Rand wrote it.", "Rand", "the name goes on before it ('Ayn')"),
+        ("The endemic Aruba Rattlesnake, as well as lizards.", "Aruba", "the name goes on after it ('Rattlesnake')"),
+        ("Stylistically, Swift and Eliot wrote.", "Stylistically, Swift and", "a mis-cut span: it starts or ends with the function word 'and'"),
+        ("It took about six or seven years.", "about six or", "a mis-cut span: it starts or ends with the function word 'or'"),
+        ("Both von Franz and Jung wrote.", "Both von Franz", "a mis-cut span: it starts or ends with the function word 'Both'"),
         # Whole names: none of these is a fragment.
         ("They visited Ayn Rand in 1950.", "Ayn Rand", None),
         ("Later Paris grew.", "Paris", None),  # an ordinary word that starts a sentence does not continue the name
@@ -77,6 +81,7 @@ def test_alignment_recovers_what_each_mask_replaced_across_chunk_and_passage_joi
         ("It had 29,455 people.", "29,455", None),
         ("The Austro-Hungarian army moved.", "army", None),
         ("He met Smith and Jones.", "Smith", None),
+        ("They fought against the Moors in 1492.", "the Moors", None),
     ],
 )
 def test_partial_mask_rules(original: str, span: str, reason: str | None) -> None:
