@@ -43,8 +43,7 @@ DEFAULT_MAX_ALIGNED = 5_000
 _HONORIFICS = {"Mr.", "Mrs.", "Ms.", "Dr.", "St.", "Sr.", "Jr.", "Prof.", "Sir", "Dame", "Lord", "Lady", "Saint"}
 # Capitalised words that do not continue a name even when they follow it.
 _NOT_A_NAME_PART = {"I", "A", "An", "The", "And", "Or", "But", "In", "On", "At", "Of", "By", "To", "For", "From", "With", "As"}
-# Words that often start a sentence before a name ("Later Paris grew"). A sentence-initial word
-# also counts as ordinary when the document uses it in lower case somewhere.
+# Words that often start a sentence before a name ("Later Paris grew").
 _SENTENCE_OPENERS = {
     "After", "Also", "Although", "Among", "Around", "Before", "Both", "During", "Each", "Early", "Following",
     "He", "Her", "His", "However", "If", "Its", "Later", "Like", "Many", "Most", "My", "Our", "Several", "She",
@@ -275,9 +274,12 @@ def partial_reason(original: str, start: int, end: int) -> str | None:
         word = word_before.group(1)
         if word in _HONORIFICS:
             return f"after the honorific {word!r}"
-        if word.isalpha() and _is_capitalised(word) and word not in _NOT_A_NAME_PART:
+        # Sentence openers never continue a name (a passage may start without the previous one ending
+        # in a full stop); another capitalised word does unless it starts a sentence and the document
+        # also uses it in lower case.
+        if word.isalpha() and _is_capitalised(word) and word not in _NOT_A_NAME_PART and word not in _SENTENCE_OPENERS:
             starts_sentence = _SENTENCE_END_BEFORE.search(before[: word_before.start(1)]) is not None
-            ordinary = word in _SENTENCE_OPENERS or re.search(r"(?<!\w)" + re.escape(word.lower()) + r"(?!\w)", original) is not None
+            ordinary = re.search(r"(?<!\w)" + re.escape(word.lower()) + r"(?!\w)", original) is not None
             if not (starts_sentence and ordinary):
                 return f"the name goes on before it ({word!r})"
     word_after = _WORD_AFTER.search(after)

@@ -75,7 +75,8 @@ def test_alignment_recovers_what_each_mask_replaced_across_chunk_and_passage_joi
         ("Both von Franz and Jung wrote.", "Both von Franz", "a mis-cut span: it starts or ends with the function word 'Both'"),
         # Whole names: none of these is a fragment.
         ("They visited Ayn Rand in 1950.", "Ayn Rand", None),
-        ("Later Paris grew.", "Paris", None),  # an ordinary word that starts a sentence does not continue the name
+        ("Later Paris grew.", "Paris", None),
+        ("input length R ← L While ANOVA is used", "ANOVA", None),  # an opener after a passage without a full stop  # an ordinary word that starts a sentence does not continue the name
         ("Fairs are held each summer. Summer Paris is busy.", "Paris", None),  # sentence-initial and used in lower case elsewhere
         ("In 1937 the city of Lyon grew.", "Lyon", None),
         ("It had 29,455 people.", "29,455", None),
