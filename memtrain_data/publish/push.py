@@ -153,6 +153,8 @@ def _walk_without_following_links(folder: Path) -> Iterator[Path]:
     """Every file or link under `folder`; symlinked directories are listed, never entered."""
     for directory, subdirs, files in os.walk(folder, followlinks=False):
         base = Path(directory)
+        if base == folder:
+            subdirs[:] = [name for name in subdirs if name != WORKING_STATE_DIR]  # never listed: no need to walk it
         for name in sorted(files):
             yield base / name
         for name in sorted(subdirs):
