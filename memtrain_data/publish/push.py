@@ -363,6 +363,11 @@ def push_dataset(
             f"nothing was uploaded. See `memtrain validate {folder}`"
         )
     plan = plan_upload(folder, include_pool=include_pool, include_stats=include_stats)
+    shards = [path.relative_to(folder).as_posix() for splits in find_configs(folder).values() for paths in splits.values() for path in paths]
+    outside = [path for path in shards if path not in plan.files]
+    if outside or README_NAME not in plan.files:
+        first = outside[0] if outside else README_NAME
+        raise PushError(f"{first} lies outside {folder} (through a symlink), so it is never uploaded and the dataset would be incomplete; copy the files into the folder and retry")
     _refuse_token_in_text_files(folder, plan.files, token)
     for path in plan.secrets:
         logger.warning("left out %s: it looks like a secret", path)

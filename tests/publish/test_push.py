@@ -296,3 +296,15 @@ def test_bad_timeout_setting_is_one_line(built_dataset: Path, fake_hub: FakeHub,
     with pytest.raises(InputError, match=TIMEOUT_ENV):
         push_dataset(built_dataset, "memtrain-org/episodes")
     assert fake_hub.requests == []
+
+
+def test_a_config_folder_linked_from_outside_is_refused_not_half_uploaded(built_dataset: Path, tmp_path: Path, fake_hub: FakeHub) -> None:
+    import shutil
+
+    elsewhere = tmp_path / "elsewhere" / "mini"
+    shutil.move(built_dataset / "mini", elsewhere)
+    (built_dataset / "mini").symlink_to(elsewhere, target_is_directory=True)
+
+    with pytest.raises(PushError, match=r"mini/train-00000-of-00002\.parquet lies outside .* \(through a symlink\), so it is never uploaded"):
+        push_dataset(built_dataset, "memtrain-org/episodes")
+    assert fake_hub.commits == []
