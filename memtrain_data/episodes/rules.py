@@ -12,8 +12,9 @@ Codes:
   also inside a longer name: "Rearden" may not be read in "Rearden Metal").
 - `visible_alias`: a form that was masked somewhere (`masked_forms`) is still visible elsewhere
   (outside longer names: the demonym "Canadian" may stay in "Canadian Pacific Railway").
-- `partial_mask`: a [MASK] continues a capitalised name ("Ayn [MASK]", "[MASK] Ocean",
-  "Mid-[MASK]"): the masked thing was a fragment of a longer name.
+- `mask_beside_name`: a [MASK] continues a capitalised name ("Ayn [MASK]", "[MASK] Ocean",
+  "Mid-[MASK]"): the masked thing was a fragment of a longer name (a partial mask, seen from
+  the record alone; `memtrain validate` also aligns records with the pool for `partial_mask`).
 - `case_mismatch`: a masked form is a lowercase word where the answer is a capitalised name
   ("articles" masked for the book "Articles").
 - `cross_split_passage`: a passage of the document comes from a page of another split (checked
@@ -81,11 +82,14 @@ def case_mismatches(masked_forms: list[str], answers: list[str]) -> list[str]:
 
 def document_split_violations(episode: MaskedReconstructionEpisode, validation_fraction: float, test_fraction: float) -> list[str]:
     """Passages of the document whose page belongs to another split than the episode."""
-    foreign = [
-        passage_id
-        for passage_id in episode.passage_ids
-        if split_of_passage_id(passage_id, validation_fraction, test_fraction) != episode.split
-    ]
+    foreign = []
+    for passage_id in episode.passage_ids:
+        try:
+            split = split_of_passage_id(passage_id, validation_fraction, test_fraction)
+        except ValueError:
+            continue  # an id without a page id is a record problem the validator reports on its own
+        if split != episode.split:
+            foreign.append(passage_id)
     if not foreign:
         return []
     return [f"cross_split_passage: {len(foreign)} passage(s) of a {episode.split} document come from other splits (first: {foreign[0]})"]
@@ -130,7 +134,7 @@ def episode_violations(
         numeric = all(is_numeric_form(form) for form in episode.masked_forms or episode.answers)
         partial = [] if numeric else partial_masks(chunk)
         if partial:
-            problems.append(f"partial_mask: chunk {index} has {partial[0]!r}" + (f" and {len(partial) - 1} more" if len(partial) > 1 else ""))
+            problems.append(f"mask_beside_name: chunk {index} has {partial[0]!r}" + (f" and {len(partial) - 1} more" if len(partial) > 1 else ""))
     mismatched = case_mismatches(episode.masked_forms, episode.answers)
     if mismatched:
         problems.append(f"case_mismatch: lowercase {mismatched} masked for {episode.answers}")

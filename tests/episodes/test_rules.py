@@ -123,7 +123,7 @@ def test_a_page_may_be_a_pivot_in_one_split_only() -> None:
     ["In 2008 Ayn [MASK] defeated John McCain.", "In 2008 [MASK] Ocean defeated John McCain.", "In 2008 Mid-[MASK] defeated John McCain."],
 )
 def test_a_mask_that_continues_a_capitalised_name_is_a_partial_mask(chunk: str) -> None:
-    assert _codes(_episode(chunks=[*CHUNKS[:2], chunk])) == ["partial_mask"]
+    assert _codes(_episode(chunks=[*CHUNKS[:2], chunk])) == ["mask_beside_name"]
 
 
 def test_titles_function_words_and_sentence_ends_beside_a_mask_are_not_partial() -> None:
