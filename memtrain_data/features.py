@@ -51,6 +51,8 @@ def episode_features() -> Features:
             "mask_token": Value("string"),
             "answers": List(Value("string")),
             "answer_label": Value("string"),
+            "masked_forms": List(Value("string")),
+            "answer_page_title": Value("string"),
             "chunks": List(Value("string")),
             "chunk_n_tokens": List(Value("int32")),
             "n_tokens": Value("int32"),

@@ -58,7 +58,8 @@ class MaskedReconstructionEpisode(BaseModel):
     """One MemTrain episode: a long document in chunks with one entity masked everywhere.
 
     The agent reads `chunks` in order, rewriting its memory, then answers `question` from the
-    memory alone; `answers[0]` is the masked surface form, the rest are aliases from the pivot.
+    memory alone; `answers[0]` is the canonical answer, the rest are other forms that name it
+    (alias table, pivot entities, surname); `masked_forms` lists what was actually masked.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -69,8 +70,18 @@ class MaskedReconstructionEpisode(BaseModel):
     preset: str = Field(description="Build preset (e.g. 'mini', 'paper'); also the default config name.")
     question: str = Field(description="The fixed reconstruction problem shown in every turn.")
     mask_token: str = Field(default=MASK_TOKEN, description="Placeholder that replaces the answer entity.")
-    answers: list[str] = Field(min_length=1, description="Accepted answers, the masked surface form first.")
+    answers: list[str] = Field(
+        min_length=1, description="Every form that scores as correct, canonical first, without a leading 'the'."
+    )
     answer_label: str = Field(description="spaCy entity label of the masked entity.")
+    masked_forms: list[str] = Field(
+        default_factory=list,
+        description="Every distinct surface string replaced by [MASK] anywhere in the document, as it read in the text "
+        "(answer forms, aliases, related forms such as demonyms).",
+    )
+    answer_page_title: str | None = Field(
+        default=None, description="The Wikipedia page the answer was resolved to through the alias table, or null."
+    )
     chunks: list[str] = Field(min_length=1, description="The masked document, split into chunks in reading order.")
     chunk_n_tokens: list[int] = Field(description="Token count of each chunk under `tokenizer`.")
     n_tokens: int = Field(ge=1, description="Total tokens of the document (sum of chunk_n_tokens).")

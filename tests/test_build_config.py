@@ -61,3 +61,40 @@ def test_typod_yaml_key_is_rejected(tmp_path: Path) -> None:
 def test_impossible_settings_are_config_errors(changes: dict, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         BuildConfig(**{**PRESETS["mini"], **changes})
+
+
+def test_answer_settings_default_to_names_places_works_events_and_numbers() -> None:
+    config = BuildConfig()
+    assert {"PERSON", "GPE", "ORG", "WORK_OF_ART", "EVENT", "DATE", "CARDINAL"} <= set(config.answer_labels)
+    assert "NORP" not in config.answer_labels and "ORDINAL" not in config.answer_labels
+    assert config.answer_evidence == "occurrences_or_outside_pivot" and config.answer_min_occurrences == 2
+    assert 0 < config.title_answer_share < 1
+
+
+@pytest.mark.parametrize(
+    ("yaml_text", "message"),
+    [
+        ("answer_labels: [PERSON, CITY]\n", r"unknown answer label\(s\) CITY in answer_labels; valid labels: CARDINAL"),
+        ("answer_labels: [NORP]\nentity_labels: [PERSON]\n", "answer_labels has no label in entity_labels"),
+        ("answer_evidence: twice\n", "unknown answer_evidence 'twice'; choose one of: occurrences, outside_pivot"),
+        ("answer_min_occurrences: 0\n", "answer_min_occurrences must be at least 1"),
+        (
+            "answer_evidence: outside_pivot\nrelated_passages: 0\nrandom_passages: 0\n",
+            "answer_evidence 'outside_pivot' cannot be met: documents have no passage besides the pivot",
+        ),
+        ("title_answer_share: 1.5\n", r"title_answer_share must be in \[0, 1\]"),
+    ],
+)
+def test_a_settings_file_with_an_unknown_label_or_impossible_evidence_rule_is_one_line_error(
+    tmp_path: Path, yaml_text: str, message: str
+) -> None:
+    path = tmp_path / "settings.yaml"
+    path.write_text(yaml_text)
+    with pytest.raises(ConfigError, match=message) as caught:
+        resolve_build_config(path, {})
+    assert "\n" not in str(caught.value)
+
+
+def test_a_number_or_a_location_stays_possible() -> None:
+    config = BuildConfig(answer_labels=["cardinal", "GPE", "LOC"])
+    assert config.answer_labels == ["CARDINAL", "GPE", "LOC"]

@@ -4,9 +4,12 @@ The work split, chosen so that output never depends on `--workers`:
 
 1. The main process validates everything a worker would trip on (entity labels, tokenizer,
    spaCy model, pool size), writes the canonical pool view, builds the retrieval index once,
-   and writes the *plan*: for each split, the candidate pivots (pool rows whose page hashes
-   to that split and whose text can hold an entity), ordered by a stable hash of
-   (seed, passage id).
+   merges the pool's alias shards into a memory-mappable alias index (`aliases.py`), and
+   writes the *plan*: for each split, the candidate pivots (pool rows whose page hashes to
+   that split and whose text can hold an entity), ordered by a stable hash of
+   (seed, passage id), and the split's pool rows (`rows-<split>.npy`): documents draw only
+   from their own split's pages. A split that must hold episodes but cannot fill one
+   document from its own pages is a one-line error naming it.
 2. The number of tasks is fixed by the request: ceil(num_episodes / EPISODES_PER_TASK).
    Task `r` owns candidates r, r + tasks, r + 2·tasks, … of each split and a fixed target
    per split (`splits.share_of_task`). It walks its own candidates in order until the target
@@ -90,6 +93,14 @@ class WorkPaths:
     def plan(self, split: str) -> Path:
         return self.state / f"plan-{split}.npy"
 
+    def split_rows(self, split: str) -> Path:
+        """Pool rows of the pages of `split` (documents of that split draw only from them)."""
+        return self.state / f"rows-{split}.npy"
+
+    @property
+    def aliases(self) -> Path:
+        return self.root / "aliases"
+
     def summary(self, rank: int) -> Path:
         return self.state / "tasks" / f"{rank:05d}.json"
 
@@ -141,6 +152,9 @@ def worker_tokenizer_path(tokenizer: Any, paths: WorkPaths) -> str:
 
 def _episode_context(config: BuildConfig, tokenizer_path: str) -> EpisodeContext:
     """Heavy objects of a worker; the tokenizer and spaCy are cached per process, the rest is mmapped."""
+    import numpy as np
+
+    from memtrain_data.episodes.aliases import AliasTable
     from memtrain_data.episodes.builder import EpisodeContext
     from memtrain_data.episodes.entities import validate_entity_labels
     from memtrain_data.episodes.passages import PassageView
@@ -155,6 +169,8 @@ def _episode_context(config: BuildConfig, tokenizer_path: str) -> EpisodeContext
         retriever=load_retriever(config.retriever, paths.root),
         tokenizer=_cached_tokenizer(tokenizer_path),
         nlp=load_spacy_ner(config.spacy_model),
+        aliases=AliasTable.open(paths.aliases),
+        split_rows={split: np.load(paths.split_rows(split), mmap_mode="r") for split in SPLITS},
     )
 
 
@@ -186,8 +202,17 @@ def run_episode_task(config: BuildConfig, rank: int, tasks: int, tokenizer_path:
         "probe_ner_words": 0,
         "top_up_passages": 0,
         "episodes_topped_up": 0,
+        "answer_labels": {},
+        "rejected_answers": {},
+        "title_answers": 0,
+        "answers_masked_outside_pivot": 0,
+        "answers_masked_at_least_twice": 0,
+        "answers_with_page": 0,
+        "masked_forms": 0,
         "files": [],
     }
+    answer_labels: Counter[str] = Counter()
+    rejected_answers: Counter[str] = Counter()
     dropped: Counter[str] = Counter()
     for split in SPLITS:
         target = share_of_task(targets[split], rank, tasks)
@@ -212,6 +237,7 @@ def run_episode_task(config: BuildConfig, rank: int, tasks: int, tokenizer_path:
             outcome = build_episode(context, row, pivot, entities, split)
             summary["probe_ner_words"] += outcome.probe_ner_words
             summary["top_up_passages"] += outcome.top_up_passages
+            rejected_answers.update(outcome.rejected_answers)
             if outcome.episode is None:
                 reason = str(outcome.drop_reason)
                 dropped[reason] += 1
@@ -223,6 +249,12 @@ def run_episode_task(config: BuildConfig, rank: int, tasks: int, tokenizer_path:
             summary["recall_probes"] += len(episode.recall_probes)
             summary["n_tokens"].append(episode.n_tokens)
             summary["n_chunks"].append(len(episode.chunks))
+            answer_labels[episode.answer_label] += 1
+            summary["title_answers"] += int(outcome.title_answer)
+            summary["answers_masked_outside_pivot"] += int(outcome.masked_outside_pivot > 0)
+            summary["answers_masked_at_least_twice"] += int(episode.masked_occurrences >= 2)
+            summary["answers_with_page"] += int(episode.answer_page_title is not None)
+            summary["masked_forms"] += len(episode.masked_forms)
             episodes.append(episode.model_dump(mode="json"))
             if len(episodes) >= target:
                 break
@@ -237,6 +269,8 @@ def run_episode_task(config: BuildConfig, rank: int, tasks: int, tokenizer_path:
             tmp.replace(final)
             summary["files"].append(final.name)
     summary["dropped"] = dict(sorted(dropped.items()))
+    summary["answer_labels"] = dict(sorted(answer_labels.items()))
+    summary["rejected_answers"] = dict(sorted(rejected_answers.items()))
     target_path = paths.summary(rank)
     target_path.parent.mkdir(parents=True, exist_ok=True)
     tmp_summary = target_path.with_suffix(".json.tmp")
@@ -298,8 +332,11 @@ def _reset_if_stale(paths: WorkPaths, fingerprint: dict[str, Any], progress: Pro
     paths.settings.with_suffix(".tmp").replace(paths.settings)
 
 
-def _write_plan(config: BuildConfig, paths: WorkPaths) -> dict[str, int]:
-    """Candidate pivots per split in seeded hash order; returns the count per split."""
+def _write_plan(config: BuildConfig, paths: WorkPaths) -> tuple[dict[str, int], dict[str, dict[str, int]]]:
+    """Candidate pivots per split in seeded hash order, and each split's pool rows.
+
+    Returns the candidate count per split and, per split, its passages and pages.
+    """
     import numpy as np
 
     from memtrain_data.episodes.passages import PassageView
@@ -307,21 +344,74 @@ def _write_plan(config: BuildConfig, paths: WorkPaths) -> dict[str, int]:
 
     view = PassageView.open(paths.pool_view)
     by_split: dict[str, list[tuple[float, int]]] = {split: [] for split in SPLITS}
+    rows_of_split: dict[str, list[int]] = {split: [] for split in SPLITS}
+    pages_of_split: dict[str, set[int]] = {split: set() for split in SPLITS}
+    split_of: dict[int, str] = {}
     row = 0
     # Record batch by record batch: the view is memory-mapped, and a big pool never sits in memory whole.
     for batch in view.table.select(["id", "page_id", "text"]).to_batches():
         columns = batch.to_pydict()
         for passage_id, page_id, text in zip(columns["id"], columns["page_id"], columns["text"], strict=True):
+            page = int(page_id)
+            split = split_of.get(page)
+            if split is None:
+                split = split_of[page] = split_of_page(page, config.validation_fraction, config.test_fraction)
+            rows_of_split[split].append(row)
+            pages_of_split[split].add(page)
             if _ENTITY_HINT.search(text):
-                split = split_of_page(int(page_id), config.validation_fraction, config.test_fraction)
                 by_split[split].append((unit_hash("memtrain-pivot", config.seed, passage_id), row))
             row += 1
     counts: dict[str, int] = {}
     for split, keyed in by_split.items():
         keyed.sort()
         np.save(paths.plan(split), np.array([row for _, row in keyed], dtype=np.int64))
+        np.save(paths.split_rows(split), np.array(rows_of_split[split], dtype=np.int64))
         counts[split] = len(keyed)
-    return counts
+    sizes = {split: {"passages": len(rows_of_split[split]), "pages": len(pages_of_split[split])} for split in SPLITS}
+    return counts, sizes
+
+
+def check_split_capacity(config: BuildConfig, sizes: dict[str, dict[str, int]]) -> None:
+    """A one-line InputError when a split that must hold episodes cannot fill one document from its own pages."""
+    from memtrain_data.episodes.splits import split_targets
+
+    needed = passages_per_episode(config)
+    targets = split_targets(config.num_episodes, config.validation_fraction, config.test_fraction)
+    for split in SPLITS:
+        have = sizes[split]
+        if targets[split] > 0 and have["passages"] < needed:
+            fraction = {"validation": "validation_fraction", "test": "test_fraction"}.get(split)
+            advice = (
+                f"raise {fraction} (now {getattr(config, fraction)}; e.g. validation_fraction: 0.25 and test_fraction: 0.25 "
+                "in a --config YAML) or use a larger dump"
+                if fraction
+                else "lower validation_fraction/test_fraction or use a larger dump"
+            )
+            if config.preset != "mini":
+                advice += ", or choose --preset mini"
+            raise InputError(
+                f"the {split} split has {have['passages']:,} passages from {have['pages']:,} pages, but one "
+                f"'{config.preset}' episode needs {needed} passages from its own split's pages; {advice}"
+            )
+
+
+def _build_aliases(config: BuildConfig, paths: WorkPaths) -> Any:
+    """Merge the pool's alias shards once (reused while the shards are unchanged)."""
+    from memtrain_data.episodes.aliases import AliasIndexInfo, alias_files, build_alias_index
+
+    files = alias_files(config.output)
+    fingerprint = [[path.name, path.stat().st_size, path.stat().st_mtime_ns] for path in files]
+    marker = paths.aliases / "memtrain-fingerprint.json"
+    if marker.is_file():
+        saved = json.loads(marker.read_text(encoding="utf-8"))
+        if saved.get("files") == fingerprint:
+            return AliasIndexInfo(paths.aliases, saved["rows"], saved["redirects"], saved["anchors"], len(files))
+    info = build_alias_index(config.output, paths.aliases)
+    marker.write_text(
+        json.dumps({"files": fingerprint, "rows": info.rows, "redirects": info.redirects, "anchors": info.anchors}) + "\n",
+        encoding="utf-8",
+    )
+    return info
 
 
 def _prepare(config: BuildConfig, progress: ProgressReporter) -> tuple[WorkPaths, dict[str, Any]]:
@@ -353,8 +443,14 @@ def _prepare(config: BuildConfig, progress: ProgressReporter) -> tuple[WorkPaths
     index = build_index(config.retriever, view.texts(), paths.root, pool_fingerprint, config.dense_model)
     tasks = num_tasks(config.num_episodes)
     _reset_if_stale(paths, _settings_fingerprint(config, pool_fingerprint, tasks), progress)
-    candidates = _write_plan(config, paths)
+    candidates, split_sizes = _write_plan(config, paths)
+    check_split_capacity(config, split_sizes)
+    alias_info = _build_aliases(config, paths)
     facts = {
+        "split_sizes": split_sizes,
+        "alias_rows": alias_info.rows,
+        "alias_redirects": alias_info.redirects,
+        "alias_anchors": alias_info.anchors,
         "pool_passages": len(view),
         "candidates": candidates,
         "tasks": tasks,
@@ -395,6 +491,27 @@ def _aggregate(config: BuildConfig, paths: WorkPaths, tasks: int, facts: dict[st
         },
         "chunks": {"min": min(n_chunks, default=0), "max": max(n_chunks, default=0)},
         "episodes_topped_up": sum(s["episodes_topped_up"] for s in summaries),
+        # Answer choice (issue 10): labels, evidence, title answers, alias use, passed-over candidates.
+        "answer_labels": dict(sorted(sum((Counter(s["answer_labels"]) for s in summaries), Counter()).items())),
+        "rejected_answers": dict(sorted(sum((Counter(s["rejected_answers"]) for s in summaries), Counter()).items())),
+        "title_answers": sum(s["title_answers"] for s in summaries),
+        "answers_masked_outside_pivot": sum(s["answers_masked_outside_pivot"] for s in summaries),
+        "answers_masked_at_least_twice": sum(s["answers_masked_at_least_twice"] for s in summaries),
+        "answers_with_page": sum(s["answers_with_page"] for s in summaries),
+        "masked_forms": sum(s["masked_forms"] for s in summaries),
+        "answer_settings": {
+            "answer_labels": list(config.answer_labels),
+            "answer_evidence": config.answer_evidence,
+            "answer_min_occurrences": config.answer_min_occurrences,
+            "title_answer_share": config.title_answer_share,
+        },
+        "alias_rows": facts["alias_rows"],
+        "alias_redirects": facts["alias_redirects"],
+        "alias_anchors": facts["alias_anchors"],
+        # Documents draw only from their own split's pages; the validator re-derives each page's split from these.
+        "validation_fraction": config.validation_fraction,
+        "test_fraction": config.test_fraction,
+        "split_pool": facts["split_sizes"],
         "top_up_passages": sum(s["top_up_passages"] for s in summaries),
         "pivot_ner_words": sum(s["pivot_ner_words"] for s in summaries),
         "probe_ner_words": sum(s["probe_ner_words"] for s in summaries),

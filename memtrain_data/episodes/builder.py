@@ -2,15 +2,20 @@
 
 Steps, all driven by one RNG seeded from (seed, pivot passage id, BUILDER_VERSION):
 
-1. the answer y: a random usable entity of the pivot; its aliases are the other entities of
-   the pivot that contain it or that it contains (same name label);
-2. the document: the pivot, its top-`related_passages` retrieved passages, and
-   `random_passages` random ones (never the pivot or a related one), shuffled. When the
-   retriever finds fewer related passages, random ones make up the count. When the passages
-   are too short to reach `min_doc_tokens` (the paper's 150 passages make 24k-40k tokens;
-   short Wikipedia paragraphs may not), more random passages are added until they do: the
-   paper fixes both numbers, and the token range is what the agent's budgets rely on;
-3. masking: every occurrence of every answer, in every passage, becomes [MASK];
+1. the document: the pivot, its top-`related_passages` retrieved passages, and
+   `random_passages` random ones (never the pivot or a related one), shuffled. Every passage
+   comes from pages of the episode's own split (retrieval gets the split's row mask, random
+   draws pick among the split's rows), so no validation or test page is read in training.
+   When the retriever finds fewer related passages, random ones make up the count. When the
+   passages are too short to reach `min_doc_tokens`, more random passages are added until they
+   do (top-up; counted);
+2. the answer y: the pivot's candidate answers (`answer_forms.answer_candidates`: whole names,
+   allowed labels, no vague or mis-cut spans) in a seeded random order; the first whose forms
+   mask the pivot and meet the evidence rule (`answer_evidence`) wins. An answer equal to the
+   pivot's page title is allowed only for a seeded share `title_answer_share` of pivots; one
+   whose accepted forms stay readable inside another name of the document is passed over;
+3. masking: every occurrence of every masked form (`answer_forms.answer_forms`), in every
+   passage, becomes [MASK] under the case- and name-aware rules of `masking.py`;
 4. chunking with the real tokenizer; documents outside the token range or over `max_chunks`
    are dropped with their reason;
 5. recall probes on every chunk but the last;
@@ -22,25 +27,30 @@ from __future__ import annotations
 
 import hashlib
 import random
+from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
 from memtrain_data import BUILDER_VERSION
+from memtrain_data.episodes.answer_forms import AnswerForms, answer_candidates, answer_forms, equals_title
 from memtrain_data.episodes.chunking import chunk_document, count_tokens
-from memtrain_data.episodes.entities import Entity, find_aliases
-from memtrain_data.episodes.masking import mask_occurrences
+from memtrain_data.episodes.entities import Entity
+from memtrain_data.episodes.masking import contains_any, mask_occurrences_with_forms
 from memtrain_data.episodes.probes import make_recall_probes
 from memtrain_data.episodes.rules import episode_violations, violation_code
+from memtrain_data.episodes.splits import unit_hash
 from memtrain_data.records import MASK_TOKEN, RECONSTRUCTION_QUESTION, MaskedReconstructionEpisode
 
 if TYPE_CHECKING:
+    import numpy as np
     from spacy.language import Language
     from transformers import PreTrainedTokenizerBase
 
     from memtrain_data.build_config import BuildConfig
+    from memtrain_data.episodes.aliases import AliasTable
     from memtrain_data.episodes.passages import PassageView
     from memtrain_data.episodes.retrieval import PassageRetriever
 
@@ -48,6 +58,8 @@ if TYPE_CHECKING:
 TOP_UP_MARGIN = 1.01
 # Passages added per top-up round (their tokens are counted in one batch).
 TOP_UP_BATCH = 8
+# Candidate answers tried per pivot before it is dropped (each try masks the whole document).
+MAX_ANSWER_TRIES = 8
 
 
 def episode_seed(seed: int, pivot_passage_id: str) -> int:
@@ -64,7 +76,12 @@ def episode_id(config_name: str, seed: int, pivot_passage_id: str) -> str:
 
 @dataclass
 class EpisodeContext:
-    """What building episodes needs besides the pivot; loaded once per worker process."""
+    """What building episodes needs besides the pivot; loaded once per worker process.
+
+    `split_rows[split]` holds the pool rows of that split's pages (sorted); `split_masks`
+    caches the same as a boolean row mask for the retriever. Without them (tests of a single
+    split), every row is allowed.
+    """
 
     config: BuildConfig
     labels: list[str]
@@ -72,6 +89,26 @@ class EpisodeContext:
     retriever: PassageRetriever
     tokenizer: PreTrainedTokenizerBase
     nlp: Language
+    aliases: AliasTable | None = None
+    split_rows: dict[str, np.ndarray] | None = None
+    split_masks: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def rows_of(self, split: str) -> Any:
+        """The pool rows a document of `split` may use (a range when splits are not separated)."""
+        if self.split_rows is None:
+            return range(len(self.passages))
+        return self.split_rows[split]
+
+    def mask_of(self, split: str) -> np.ndarray | None:
+        if self.split_rows is None:
+            return None
+        if split not in self.split_masks:
+            import numpy as np
+
+            mask = np.zeros(len(self.passages), dtype=bool)
+            mask[np.asarray(self.split_rows[split])] = True
+            self.split_masks[split] = mask
+        return self.split_masks[split]
 
 
 @dataclass
@@ -83,17 +120,60 @@ class EpisodeOutcome:
     probe_ner_words: int = 0
     top_up_passages: int = 0
     detail: str = ""
+    # Why candidate answers of this pivot were passed over (label, vague, mis-cut, evidence, ...).
+    rejected_answers: Counter[str] = field(default_factory=Counter)
+    title_answer: bool = False
+    masked_in_pivot: int = 0
+    masked_outside_pivot: int = 0
 
 
-def _draw_random_rows(rng: random.Random, pool_rows: int, excluded: set[int], count: int) -> list[int]:
+def _draw_random_rows(rng: random.Random, allowed_rows: Any, excluded: set[int], count: int) -> list[int]:
     drawn: list[int] = []
-    # Rejection sampling: cheap for pools far larger than one document, which the caller ensures.
+    # Rejection sampling among the split's rows: the caller checks there are enough left.
     while len(drawn) < count:
-        row = rng.randrange(pool_rows)
+        row = int(allowed_rows[rng.randrange(len(allowed_rows))])
         if row not in excluded:
             excluded.add(row)
             drawn.append(row)
     return drawn
+
+
+def evidence_ok(rule: str, min_occurrences: int, in_pivot: int, outside_pivot: int) -> bool:
+    """Whether a masked answer has enough evidence in the document (see `answer_evidence`)."""
+    enough = in_pivot + outside_pivot >= min_occurrences
+    if rule == "occurrences":
+        return enough
+    if rule == "outside_pivot":
+        return outside_pivot >= 1
+    if rule == "occurrences_or_outside_pivot":
+        return enough or outside_pivot >= 1
+    return True
+
+
+@dataclass
+class _Masked:
+    texts: list[str]
+    changed: list[int]
+    total: int
+    in_pivot: int
+    forms: list[str]
+
+
+def _mask_document(document: list[dict[str, Any]], forms: AnswerForms, pivot_id: str) -> _Masked:
+    texts: list[str] = []
+    changed: list[int] = []
+    total = in_pivot = 0
+    masked_forms: list[str] = []
+    for position, passage in enumerate(document):
+        masked, count, seen = mask_occurrences_with_forms(str(passage["text"]), forms.masked, MASK_TOKEN)
+        texts.append(masked)
+        total += count
+        if count:
+            changed.append(position)
+            masked_forms.extend(form for form in seen if form not in masked_forms)
+        if passage["id"] == pivot_id:
+            in_pivot = count
+    return _Masked(texts, changed, total, in_pivot, masked_forms)
 
 
 def build_episode(
@@ -107,18 +187,20 @@ def build_episode(
     config = context.config
     pivot_id = str(pivot["id"])
     rng = random.Random(episode_seed(config.seed, pivot_id))
-    if not pivot_entities:
-        return EpisodeOutcome(None, "no_usable_entity")
-    answer = rng.choice(list(pivot_entities))
-    answers = [answer.text, *find_aliases(answer, pivot_entities)]
+    rejected: Counter[str] = Counter()
+    candidates = answer_candidates(str(pivot["text"]), pivot_entities, config.answer_labels, rejected)
+    if not candidates:
+        return EpisodeOutcome(None, "no_usable_entity", rejected_answers=rejected)
+    rng.shuffle(candidates)
+    allow_title = unit_hash("memtrain-title-answer", config.seed, pivot_id) < config.title_answer_share
 
-    pool_rows = len(context.passages)
-    related = context.retriever.related(pivot_row, str(pivot["text"]), config.related_passages)
+    allowed_rows = context.rows_of(split)
+    related = context.retriever.related(pivot_row, str(pivot["text"]), config.related_passages, allowed=context.mask_of(split))
     excluded = {pivot_row, *related}
     random_count = config.random_passages + (config.related_passages - len(related))
-    if pool_rows - len(excluded) < random_count:
-        return EpisodeOutcome(None, "pool_too_small")
-    rows = [pivot_row, *related, *_draw_random_rows(rng, pool_rows, excluded, random_count)]
+    if len(allowed_rows) - len(excluded) < random_count:
+        return EpisodeOutcome(None, "pool_too_small", rejected_answers=rejected)
+    rows = [pivot_row, *related, *_draw_random_rows(rng, allowed_rows, excluded, random_count)]
     passages = context.passages.rows(rows)
 
     # Token counts of the unmasked passages: they drive the top-up, and are reused for every
@@ -128,9 +210,9 @@ def build_episode(
     while (
         config.top_up_to_min_tokens
         and sum(passage_tokens) < config.min_doc_tokens * TOP_UP_MARGIN
-        and pool_rows - len(excluded) > 0
+        and len(allowed_rows) - len(excluded) > 0
     ):
-        extra_rows = _draw_random_rows(rng, pool_rows, excluded, min(TOP_UP_BATCH, pool_rows - len(excluded)))
+        extra_rows = _draw_random_rows(rng, allowed_rows, excluded, min(TOP_UP_BATCH, len(allowed_rows) - len(excluded)))
         extra = context.passages.rows(extra_rows)
         passage_tokens.extend(count_tokens(context.tokenizer, [str(p["text"]) for p in extra]))
         rows.extend(extra_rows)
@@ -140,33 +222,54 @@ def build_episode(
     order = list(range(len(passages)))
     rng.shuffle(order)
     document = [passages[i] for i in order]
-    masked_texts: list[str] = []
-    document_tokens: list[int] = []
-    changed: list[int] = []
-    masked_total = 0
-    for position, index in enumerate(order):
-        passage = passages[index]
-        masked, count = mask_occurrences(str(passage["text"]), answers, MASK_TOKEN)
-        masked_texts.append(masked)
-        document_tokens.append(passage_tokens[index])
-        masked_total += count
-        if count:
-            changed.append(position)
-        elif passage["id"] == pivot_id:
-            return EpisodeOutcome(None, "answer_not_in_pivot", top_up_passages=top_up)
-    for position, n_tokens in zip(changed, count_tokens(context.tokenizer, [masked_texts[i] for i in changed]), strict=True):
+
+    chosen: tuple[AnswerForms, _Masked] | None = None
+    for entity, had_the in candidates[:MAX_ANSWER_TRIES]:
+        forms = answer_forms(entity, had_the, pivot_entities, context.aliases, str(pivot["title"]))
+        if equals_title(forms, str(pivot["title"])) and not allow_title:
+            rejected["title_answer_capped"] += 1
+            continue
+        masked = _mask_document(document, forms, pivot_id)
+        if masked.in_pivot == 0:
+            rejected["not_masked_in_pivot"] += 1
+            continue
+        if any(contains_any(text, forms.accepted, whole_names=False) for text in masked.texts):
+            # The answer stays readable inside another name ("Rearden Metal", "Svante Arrhenius"):
+            # masking it there would cut that name, leaving it would give the answer away.
+            rejected["answer_inside_other_name"] += 1
+            continue
+        if not evidence_ok(config.answer_evidence, config.answer_min_occurrences, masked.in_pivot, masked.total - masked.in_pivot):
+            rejected["too_little_evidence"] += 1
+            continue
+        chosen = (forms, masked)
+        break
+    if chosen is None:
+        reason = "no_answerable_entity"
+        return EpisodeOutcome(None, reason, top_up_passages=top_up, rejected_answers=rejected, detail=", ".join(sorted(rejected)))
+    forms, masked = chosen
+    masked_texts = masked.texts
+    document_tokens = [passage_tokens[index] for index in order]
+    for position, n_tokens in zip(masked.changed, count_tokens(context.tokenizer, [masked_texts[i] for i in masked.changed]), strict=True):
         document_tokens[position] = n_tokens
 
+    outcome_extra = {
+        "rejected_answers": rejected,
+        "title_answer": equals_title(forms, str(pivot["title"])),
+        "masked_in_pivot": masked.in_pivot,
+        "masked_outside_pivot": masked.total - masked.in_pivot,
+    }
     chunking = chunk_document(context.tokenizer, masked_texts, config.chunk_tokens, document_tokens)
     if len(chunking.chunks) > config.max_chunks:
-        return EpisodeOutcome(None, "too_many_chunks", top_up_passages=top_up)
+        return EpisodeOutcome(None, "too_many_chunks", top_up_passages=top_up, **outcome_extra)
     if chunking.total_tokens < config.min_doc_tokens:
-        return EpisodeOutcome(None, "doc_too_short", top_up_passages=top_up)
+        return EpisodeOutcome(None, "doc_too_short", top_up_passages=top_up, **outcome_extra)
     if chunking.total_tokens > config.max_doc_tokens:
-        return EpisodeOutcome(None, "doc_too_long", top_up_passages=top_up)
+        return EpisodeOutcome(None, "doc_too_long", top_up_passages=top_up, **outcome_extra)
 
+    answers = forms.accepted
+    probe_avoid = [*answers, *masked.forms]
     probes, ner_words = make_recall_probes(
-        context.nlp, chunking.chunks, chunking.pieces, answers, context.labels, config.probes_per_chunk, rng
+        context.nlp, chunking.chunks, chunking.pieces, probe_avoid, context.labels, config.probes_per_chunk, rng
     )
     sources = sorted({str(p["source"]) for p in document})
     try:
@@ -177,11 +280,13 @@ def build_episode(
             question=RECONSTRUCTION_QUESTION,
             mask_token=MASK_TOKEN,
             answers=answers,
-            answer_label=answer.label,
+            answer_label=forms.label,
+            masked_forms=masked.forms,
+            answer_page_title=forms.page_title,
             chunks=chunking.chunks,
             chunk_n_tokens=chunking.n_tokens,
             n_tokens=chunking.total_tokens,
-            masked_occurrences=masked_total,
+            masked_occurrences=masked.total,
             recall_probes=probes,
             pivot_passage_id=pivot_id,
             pivot_title=str(pivot["title"]),
@@ -193,14 +298,16 @@ def build_episode(
             builder_version=BUILDER_VERSION,
         )
     except ValidationError as exc:
-        return EpisodeOutcome(None, "invalid_record", ner_words, top_up, detail=str(exc.errors()[0]["msg"]))
+        return EpisodeOutcome(None, "invalid_record", ner_words, top_up, detail=str(exc.errors()[0]["msg"]), **outcome_extra)
     violations = episode_violations(
         episode,
         chunk_tokens=config.chunk_tokens,
         max_chunks=config.max_chunks,
         min_doc_tokens=config.min_doc_tokens,
         max_doc_tokens=config.max_doc_tokens,
+        validation_fraction=config.validation_fraction if context.split_rows is not None else None,
+        test_fraction=config.test_fraction if context.split_rows is not None else None,
     )
     if violations:
-        return EpisodeOutcome(None, violation_code(violations[0]), ner_words, top_up, detail=violations[0])
-    return EpisodeOutcome(episode, None, ner_words, top_up)
+        return EpisodeOutcome(None, violation_code(violations[0]), ner_words, top_up, detail=violations[0], **outcome_extra)
+    return EpisodeOutcome(episode, None, ner_words, top_up, **outcome_extra)

@@ -1,9 +1,13 @@
-"""Named entities that may be masked: spaCy NER, a junk filter, and answer aliases.
+"""Named entities that may be masked: spaCy NER, junk filters, and the answer rules.
 
 NER runs with `nlp.pipe` on the pipeline from `memtrain_data.nlp.load_spacy_ner` (only
 tok2vec and ner enabled). An entity is usable when its label is allowed and its text is not
 junk: one character, no letter or digit (pure punctuation), a stopword ("US" would mask every
 "us"), or touching a placeholder such as "[MASK]" left by an earlier masking.
+
+An answer must also be a whole, well-cut name or a number with digits: `span_junk_reason`
+(no function word or punctuation at either end), `whole_name` (widened to the capitalised name
+it belongs to) and `answer_reason` (allowed label, digits for numbers, no vague common noun).
 """
 
 from __future__ import annotations
@@ -88,6 +92,88 @@ def extract_entities(
         yield found
 
 
+# Labels whose entities are numbers or times: usable as answers only when they contain a digit
+# ("1937", "May 1994", "29,455"), never vague words ("winter", "today", "second", "annually").
+NUMERIC_LABELS: frozenset[str] = frozenset({"DATE", "TIME", "PERCENT", "MONEY", "QUANTITY", "ORDINAL", "CARDINAL"})
+_BARE_NUMBER = re.compile(r"^[\d.,]+$")
+_YEAR = re.compile(r"^1\d{3}$|^20\d{2}$")
+_ERA_MARKERS = frozenset({"BC", "AD", "BCE", "CE", "B.C.", "A.D."})
+# A span may end with these dotted words ("Apple Inc.", "U.S."); any other final dot is punctuation.
+_DOTTED_ENDINGS = frozenset({"Inc.", "Co.", "Ltd.", "Corp.", "Jr.", "Sr.", "St.", "Bros.", "Mt."})
+_NAME_WORD = re.compile(r"[^\W\d_][\w'’.]*")
+
+
+def span_junk_reason(text: str) -> str | None:
+    """Why a spaCy span is a mis-cut entity, or None: it must start and end inside a name.
+
+    "Stylistically, Swift and", "North, South and", "about six or", "Both von Franz" and
+    "About 1939" start or end with a function word or punctuation; a line break inside a span
+    joins two paragraphs.
+    """
+    words = text.split()
+    if not words or "\n" in text:
+        return "mis_cut"
+    from memtrain_data.episodes.masking import function_words
+
+    first, last = words[0], words[-1]
+    if first.casefold().strip(",;:") in function_words() or last.casefold().strip(",;:.") in function_words():
+        return "function_word_edge"
+    if not (first[0].isalnum()) or first.endswith((",", ";", ":")):
+        return "punctuation_edge"
+    if not last[-1].isalnum() and last[-1] not in ")%" and not (last.endswith(".") and (last in _DOTTED_ENDINGS or "." in last[:-1])):
+        return "punctuation_edge"
+    return None
+
+
+def answer_reason(text: str, label: str, answer_labels: Iterable[str]) -> str | None:
+    """Why an entity cannot be the answer, or None: label allowed, digits for numbers, a name otherwise."""
+    if label not in frozenset(answer_labels):
+        return "label_not_allowed"
+    if label in NUMERIC_LABELS:
+        if not any(ch.isdigit() for ch in text):
+            return "vague_number_or_date"
+        # A bare "20", "100", "0.5" or "29,455" turns up in other passages with other meanings and
+        # nothing pins it; a year ("1937") or a number with its unit ("9 weeks", "5%") does.
+        return "bare_number" if _BARE_NUMBER.match(text) and not _YEAR.match(text) else None
+    if not (text[:1].isupper() or text[:1].isdigit()):
+        return "common_noun"
+    if len(text) <= 2 or text in _ERA_MARKERS:
+        # "BC", "MS", "AD": two letters name too many things to be guessed from a document.
+        return "too_short"
+    return None
+
+
+def whole_name(text: str, surface: str) -> str:
+    """`surface` widened to the capitalised name it belongs to at its first place in `text`.
+
+    spaCy may tag "Rand" where the text says "Ayn Rand", or "Ocean" in "Atlantic Ocean"; the
+    neighbouring capitalised words (joined by a space or a hyphen) that continue the name are
+    taken in, so the answer is never a fragment. Numbers and lowercase surfaces stay as they are.
+    """
+    from memtrain_data.episodes.masking import continues_name, occurrence_pattern
+
+    if not surface[:1].isupper():
+        return surface
+    match = occurrence_pattern([surface]).search(text)
+    if match is None:
+        return surface
+    start, end = match.start(), match.end()
+    while True:
+        before = re.search(r"([^\W\d_][\w'’.]*)( |-)$", text[max(0, start - 60) : start])
+        if before is None or not continues_name(before.group(1)) or before.group(1).endswith("."):
+            break
+        # A capitalised sentence opener ("Writer Ayn Rand ...") is not taken in: spaCy left it out.
+        if re.search(r"(?:^|[.!?:;\n])\s*$", text[: start - len(before.group(0))]):
+            break
+        start -= len(before.group(0))
+    while True:
+        after = re.match(r"( |-)([^\W\d_][\w'’]*)", text[end:])
+        if after is None or not continues_name(after.group(2)):
+            break
+        end += len(after.group(0))
+    return text[start:end]
+
+
 def _contains_words(outer: str, inner: str) -> bool:
     return re.search(rf"(?<!\w){re.escape(inner.casefold())}(?!\w)", outer.casefold()) is not None
 
@@ -95,16 +181,3 @@ def _contains_words(outer: str, inner: str) -> bool:
 def related_forms(a: str, b: str) -> bool:
     """Whether one surface form contains the other on word boundaries (or they are equal)."""
     return _contains_words(a, b) or _contains_words(b, a)
-
-
-def find_aliases(entity: Entity, entities: Iterable[Entity]) -> list[str]:
-    """Other surface forms of `entity` among `entities` (same name label, one contains the other)."""
-    if entity.label not in NAME_LABELS:
-        return []
-    aliases: list[str] = []
-    for other in entities:
-        if other.label != entity.label or other.text.casefold() == entity.text.casefold():
-            continue
-        if related_forms(entity.text, other.text) and other.text not in aliases:
-            aliases.append(other.text)
-    return aliases

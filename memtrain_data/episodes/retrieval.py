@@ -28,8 +28,12 @@ class PassageRetriever(Protocol):
 
     name: str
 
-    def related(self, pivot_row: int, pivot_text: str, k: int) -> list[int]:
-        """Up to `k` rows most related to the pivot, best first, never the pivot itself."""
+    def related(self, pivot_row: int, pivot_text: str, k: int, allowed: np.ndarray | None = None) -> list[int]:
+        """Up to `k` rows most related to the pivot, best first, never the pivot itself.
+
+        `allowed`, a boolean row mask (True = may be returned), keeps a document inside the
+        pivot's split.
+        """
         ...
 
 
@@ -56,12 +60,14 @@ def _mark_current(directory: Path, fingerprint: str) -> None:
     (directory / _FINGERPRINT_FILE).write_text(json.dumps({"fingerprint": fingerprint}) + "\n")
 
 
-def top_rows(scores: np.ndarray, pivot_row: int, k: int) -> list[int]:
-    """Rows of the `k` highest positive scores, best first, ties by row, the pivot left out."""
+def top_rows(scores: np.ndarray, pivot_row: int, k: int, allowed: np.ndarray | None = None) -> list[int]:
+    """Rows of the `k` highest positive scores, best first, ties by row, the pivot and rows not `allowed` left out."""
     import numpy as np
 
     scores = np.asarray(scores, dtype=np.float64).copy()
     scores[pivot_row] = -np.inf
+    if allowed is not None:
+        scores[~np.asarray(allowed, dtype=bool)] = -np.inf
     candidates = min(k + 1, len(scores))
     if candidates <= 0:
         return []
@@ -104,14 +110,14 @@ class BM25Retriever:
 
         self._model = bm25s.BM25.load(str(directory), mmap=True, show_progress=False)
 
-    def related(self, pivot_row: int, pivot_text: str, k: int) -> list[int]:
+    def related(self, pivot_row: int, pivot_text: str, k: int, allowed: np.ndarray | None = None) -> list[int]:
         if k <= 0:
             return []
         tokens = _bm25_tokens([pivot_text], return_ids=False)[0]  # type: ignore[index]
         ids = self._model.get_tokens_ids(tokens)
         if not ids:
             return []
-        return top_rows(self._model.get_scores_from_ids(ids), pivot_row, k)
+        return top_rows(self._model.get_scores_from_ids(ids), pivot_row, k, allowed)
 
 
 def _import_sentence_transformers() -> object:
@@ -156,10 +162,10 @@ class DenseRetriever:
 
         self._embeddings = np.load(directory / "embeddings.npy", mmap_mode="r")
 
-    def related(self, pivot_row: int, pivot_text: str, k: int) -> list[int]:
+    def related(self, pivot_row: int, pivot_text: str, k: int, allowed: np.ndarray | None = None) -> list[int]:
         if k <= 0:
             return []
-        return top_rows(self._embeddings @ self._embeddings[pivot_row], pivot_row, k)
+        return top_rows(self._embeddings @ self._embeddings[pivot_row], pivot_row, k, allowed)
 
 
 def index_directory(work_dir: Path, retriever: str) -> Path:

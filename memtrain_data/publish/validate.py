@@ -79,7 +79,7 @@ class ValidationReport:
         return dict(Counter(p.code for p in self.problems).most_common())
 
 
-def _budgets(config_stats: dict[str, Any]) -> dict[str, int]:
+def _budgets(config_stats: dict[str, Any]) -> dict[str, Any]:
     """Budgets the build used (from stats.json), as keyword arguments of `episode_violations`."""
     build = config_stats.get("build") or {}
     doc_tokens = build.get("doc_tokens") or [None, None]
@@ -89,7 +89,12 @@ def _budgets(config_stats: dict[str, Any]) -> dict[str, int]:
         "min_doc_tokens": doc_tokens[0] if doc_tokens[0] is not None else config_stats.get("min_doc_tokens"),
         "max_doc_tokens": doc_tokens[1] if doc_tokens[1] is not None else config_stats.get("max_doc_tokens"),
     }
-    return {name: int(value) for name, value in candidates.items() if isinstance(value, int)}
+    checked: dict[str, Any] = {name: int(value) for name, value in candidates.items() if isinstance(value, int)}
+    # The split fractions let the rules re-derive every passage's split (no cross-split passage).
+    fractions = {name: build.get(name, config_stats.get(name)) for name in ("validation_fraction", "test_fraction")}
+    if all(isinstance(value, (int, float)) for value in fractions.values()):
+        checked.update(fractions)
+    return checked
 
 
 def _schema_problems(parquet_schema: Any, relative: str) -> list[Problem]:
@@ -233,7 +238,7 @@ class _TokenCounter:
 class _ConfigChecker:
     """Checks the rows of one config one by one, remembering what the folder rules need."""
 
-    budgets: dict[str, int]
+    budgets: dict[str, Any]
     counter: _TokenCounter | None = None
     quality: QualityAccumulator | None = None
     pool_texts: dict[str, str] | None = None

@@ -81,16 +81,17 @@ PAGES: dict[str, list[str]] = {
 
 
 def page_ids(count: int) -> list[int]:
-    """Page ids for `count` pages: the first hashes to test, the second to validation (default
-    fractions), the rest are the next free ids from 100, so a tiny pool still has every split."""
+    """Page ids for `count` pages: the first three hash to test, the next three to validation
+    (default fractions), the rest to train, so a tiny pool still fills a 'mini' document of
+    12 passages from each split's own pages."""
     from memtrain_data.episodes.splits import split_of_page
 
     chosen: list[int] = []
-    for wanted in ("test", "validation"):
-        chosen.append(next(i for i in range(100, 10_000) if i not in chosen and split_of_page(i, 0.1, 0.1) == wanted))
+    for wanted in ("test", "test", "test", "validation", "validation", "validation"):
+        chosen.append(next(i for i in range(100, 100_000) if i not in chosen and split_of_page(i, 0.1, 0.1) == wanted))
     candidate = 100
     while len(chosen) < count:
-        if candidate not in chosen:
+        if candidate not in chosen and split_of_page(candidate, 0.1, 0.1) == "train":
             chosen.append(candidate)
         candidate += 1
     return chosen[:count]
@@ -135,3 +136,56 @@ def write_pool(output: Path, rows: list[dict[str, object]] | None = None, shards
         part = rows[shard::shards]
         pq.write_table(pa.Table.from_pylist(part, schema=passage_arrow_schema()), folder / f"passages-{shard:05d}.parquet")
     return folder
+
+
+# A hand-written alias table in the pool's contract format (target, alias, kind, count): what
+# the pool stage would collect from links and redirects of the invented pages above.
+ALIASES: list[tuple[str, str, str, int]] = [
+    ("Barack Obama", "Barack Obama", "anchor", 5),
+    ("Barack Obama", "Obama", "anchor", 3),
+    ("Barack Obama", "Barack Hussein Obama", "redirect", 1),
+    ("Barack Obama", "President Obama", "redirect", 1),
+    ("Canada", "Canada", "anchor", 6),
+    ("Canada", "Canadian", "anchor", 4),
+    ("Canadians", "Canadian", "anchor", 1),
+    ("Ayn Rand", "Rand", "anchor", 2),
+    ("Ayn Rand", "Ayn Rand", "anchor", 2),
+    ("United States", "United States", "anchor", 9),
+    ("United States", "USA", "redirect", 1),
+    ("USA", "U.S.A.", "redirect", 1),
+    ("United States", "U.S.", "anchor", 4),
+    ("United States", "American", "anchor", 5),
+    ("Americans", "American", "anchor", 1),
+    ("United States Declaration of Independence", "Declaration of Independence", "anchor", 3),
+    ("United States Declaration of Independence", "the Declaration", "anchor", 1),
+    ("Executive (government)", "executive", "anchor", 4),
+    ("Danube", "Danube", "anchor", 2),
+    ("Danube", "Donau", "redirect", 1),
+    ("Mercury (planet)", "Mercury", "anchor", 3),
+    ("Mercury (element)", "Mercury", "anchor", 3),
+]
+
+
+def write_aliases(output: Path, rows: list[tuple[str, str, str, int]] | None = None, shards: int = 2) -> list[Path]:
+    """Write `rows` (default: ALIASES) as `output/pool/aliases-*.parquet`, sorted per shard."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rows = ALIASES if rows is None else rows
+    folder = output / "pool"
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for shard in range(shards):
+        part = sorted(rows[shard::shards])
+        table = pa.table(
+            {
+                "target": pa.array([r[0] for r in part], pa.string()),
+                "alias": pa.array([r[1] for r in part], pa.string()),
+                "kind": pa.array([r[2] for r in part], pa.string()),
+                "count": pa.array([r[3] for r in part], pa.int64()),
+            }
+        )
+        path = folder / f"aliases-{shard:05d}-of-{shards:05d}.parquet"
+        pq.write_table(table, path)
+        written.append(path)
+    return written

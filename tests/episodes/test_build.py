@@ -15,7 +15,12 @@ from memtrain_data.errors import ConfigError, InputError
 from memtrain_data.records import SPLITS, MaskedReconstructionEpisode
 from tests.episodes.pool_helpers import pool_rows, write_pool
 
-SMALL = {"num_episodes": 6, "chunk_tokens": 200, "max_chunks": 4, "min_doc_tokens": 300, "max_doc_tokens": 800}
+# The invented pages name most things once: these build-mechanics tests need no evidence rule
+# (test_issue10_rules.py builds with the default one).
+SMALL = {
+    "num_episodes": 6, "chunk_tokens": 200, "max_chunks": 4, "min_doc_tokens": 300, "max_doc_tokens": 800,
+    "answer_evidence": "none",
+}  # fmt: skip
 
 
 class RecordingProgress:
@@ -68,7 +73,10 @@ def check_written_episodes(result: EpisodeBuildResult, config: BuildConfig, toke
             min_doc_tokens=config.min_doc_tokens,
             max_doc_tokens=config.max_doc_tokens,
             count_tokens=lambda text: count_tokens(tokenizer, [text])[0],
+            validation_fraction=config.validation_fraction,
+            test_fraction=config.test_fraction,
         ) == []
+        assert episode.masked_forms and len(set(episode.masked_forms)) == len(episode.masked_forms)
         assert {p.chunk_index for p in episode.recall_probes} <= set(range(len(episode.chunks) - 1))
     assert split_violations((e.split, e.pivot_passage_id) for e in episodes) == []
     assert len({e.id for e in episodes}) == len(episodes)

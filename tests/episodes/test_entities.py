@@ -4,9 +4,7 @@ import pytest
 
 from memtrain_data.build_config import ONTONOTES_LABELS
 from memtrain_data.episodes.entities import (
-    Entity,
     extract_entities,
-    find_aliases,
     junk_reason,
     validate_entity_labels,
 )
@@ -59,22 +57,6 @@ def test_junk_entities_are_rejected_with_a_reason(text: str, reason: str) -> Non
 @pytest.mark.parametrize("text", ["1998", "Obama", "U.S. Army", "$5 million", "7th"])
 def test_real_entities_are_not_junk(text: str) -> None:
     assert junk_reason(text) is None
-
-
-def test_aliases_by_containment_within_the_same_name_label() -> None:
-    entities = [Entity("Barack Obama", "PERSON"), Entity("Obama", "PERSON"), Entity("Obama Foundation", "ORG")]
-    assert find_aliases(entities[0], entities) == ["Obama"]
-    assert find_aliases(entities[1], entities) == ["Barack Obama"]
-
-
-def test_numbers_and_dates_have_no_aliases() -> None:
-    entities = [Entity("1994", "DATE"), Entity("May 1994", "DATE")]
-    assert find_aliases(entities[0], entities) == []
-
-
-def test_containment_is_on_word_boundaries() -> None:
-    entities = [Entity("Paris", "GPE"), Entity("Parisville", "GPE")]
-    assert find_aliases(entities[0], entities) == []
 
 
 def test_unknown_label_is_a_one_line_config_error_listing_valid_labels() -> None:

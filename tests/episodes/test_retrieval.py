@@ -40,6 +40,15 @@ def test_bm25_finds_passages_of_the_same_topic_and_never_the_pivot(bm25_dir: Pat
     assert titles.count("Barack Obama") >= 2
 
 
+def test_bm25_returns_only_allowed_rows_when_given_a_split_mask(bm25_dir: Path) -> None:
+    retriever = BM25Retriever(bm25_dir)
+    pivot = _row_of(passage_id("Barack Obama", 0))
+    allowed = np.array([row["title"] != "Barack Obama" for row in ROWS])
+    related = retriever.related(pivot, TEXTS[pivot], 5, allowed=allowed)
+    assert related and all(allowed[row] for row in related)
+    assert retriever.related(pivot, TEXTS[pivot], 5, allowed=np.zeros(len(ROWS), dtype=bool)) == []
+
+
 def test_bm25_is_deterministic_and_ranked(bm25_dir: Path) -> None:
     first = BM25Retriever(bm25_dir).related(5, TEXTS[5], 10)
     second = BM25Retriever(bm25_dir).related(5, TEXTS[5], 10)

@@ -116,3 +116,43 @@ def test_a_page_may_be_a_pivot_in_one_split_only() -> None:
     [violation] = split_violations([("train", "101-0"), ("validation", "101-2")])
     assert violation_code(violation) == "split_leak"
     assert "101" in violation
+
+
+@pytest.mark.parametrize(
+    "chunk",
+    ["In 2008 Ayn [MASK] defeated John McCain.", "In 2008 [MASK] Ocean defeated John McCain.", "In 2008 Mid-[MASK] defeated John McCain."],
+)
+def test_a_mask_that_continues_a_capitalised_name_is_a_partial_mask(chunk: str) -> None:
+    assert _codes(_episode(chunks=[*CHUNKS[:2], chunk])) == ["mask_beside_name"]
+
+
+def test_titles_function_words_and_sentence_ends_beside_a_mask_are_not_partial() -> None:
+    chunk = "In 2008 President [MASK] met The [MASK] of it. Lake Michigan. [MASK] left."
+    assert _codes(_episode(chunks=[*CHUNKS[:2], chunk], masked_occurrences=5)) == []
+
+
+def test_a_year_masked_after_its_month_is_whole() -> None:
+    chunks = ["Born in June [MASK].", "Died in [MASK].", "In May [MASK] he left."]
+    episode = _episode(chunks=chunks, answers=["1961"], masked_forms=["1961"], answer_label="DATE", recall_probes=[])
+    assert _codes(episode) == []
+
+
+def test_a_masked_form_left_visible_elsewhere_is_a_visible_alias() -> None:
+    chunks = [*CHUNKS[:2], "In 2008 [MASK] defeated John McCain; the Canadian view."]
+    episode = _episode(chunks=chunks, masked_forms=["Barack Obama", "Canadian"])
+    assert _codes(episode) == ["visible_alias"]
+
+
+def test_a_lowercase_word_masked_for_a_capitalised_answer_is_a_case_mismatch() -> None:
+    episode = _episode(answers=["Articles"], masked_forms=["Articles", "articles"], answer_label="WORK_OF_ART")
+    assert _codes(episode) == ["case_mismatch"]
+
+
+def test_a_passage_from_another_splits_page_is_reported_when_fractions_are_given() -> None:
+    from memtrain_data.episodes.splits import split_of_page
+
+    train_page = next(i for i in range(1, 1000) if split_of_page(i, 0.1, 0.1) == "train")
+    test_page = next(i for i in range(1, 1000) if split_of_page(i, 0.1, 0.1) == "test")
+    episode = _episode(pivot_passage_id=f"{train_page}-0", passage_ids=[f"{train_page}-0", f"{test_page}-3", f"{train_page}-1"], related_passage_ids=[])
+    assert _codes(episode) == []
+    assert _codes(episode, validation_fraction=0.1, test_fraction=0.1) == ["cross_split_passage"]
