@@ -332,7 +332,7 @@ def _prepare(config: BuildConfig, progress: ProgressReporter) -> tuple[WorkPaths
     from memtrain_data.nlp import load_spacy_ner, spacy_model_version
 
     if config.executor == "slurm":
-        raise ConfigError("on Slurm the episodes run inside the finish job of build_dataset (launch_slurm_build), not here")
+        raise ConfigError("on Slurm the episodes run inside the finish job of a Slurm build (memtrain_data.build), not here")
     paths = work_paths(config)
     if not pool_files(config.output):
         raise InputError(f"no passage pool in {config.output / 'pool'} (expected passages-*.parquet); build the pool first")
@@ -474,7 +474,8 @@ def build_episodes(config: BuildConfig, progress: ProgressReporter | None = None
     if done_before:
         progress.advance("episodes", done_before)
     executor = make_executor(
-        [_episode_step(config, tasks, facts["tokenizer_path"])], tasks=tasks, config=config, logging_dir=paths.logs,
+        [_episode_step(config, tasks, facts["tokenizer_path"])], tasks=tasks, kind=config.executor,
+        workers=config.workers, logging_dir=paths.logs,
         job_name=f"memtrain-episodes-{paths.config_name}",
     )
     stop = threading.Event()

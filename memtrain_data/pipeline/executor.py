@@ -37,9 +37,29 @@ def datatrove_console_quiet() -> Iterator[None]:
 
 
 class QuietLocalExecutor(LocalPipelineExecutor):
-    """`LocalPipelineExecutor` whose tasks log to their log files only (also in worker processes)."""
+    """`LocalPipelineExecutor` whose tasks log to their log files only (also in worker processes),
+    and whose worker processes end when the process that started them ends."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.parent_pid = os.getpid()
+
+    def run(self) -> Any:
+        import multiprocess.util
+
+        # Every process `multiprocess` forks from here (datatrove's Manager server, `fork` pool
+        # workers) runs the hook first; forkserver workers start watching in their first task.
+        multiprocess.util.register_after_fork(self, _exit_with_parent_of)
+        return super().run()
 
     def _launch_run_for_rank(self, rank: int, ranks_q: Any, completed: Any = None, completed_lock: Any = None) -> Any:
+        _exit_with_parent_of(self)
         # wraps the whole task, including the "N/M tasks completed" line logged after it
         with datatrove_console_quiet():
             return super()._launch_run_for_rank(rank, ranks_q, completed, completed_lock)
+
+
+def _exit_with_parent_of(executor: QuietLocalExecutor) -> None:
+    from memtrain_data.pipeline.executors import exit_with_parent
+
+    exit_with_parent(executor.parent_pid)

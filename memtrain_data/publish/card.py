@@ -558,7 +558,7 @@ def write_dataset_card(config: BuildConfig, stats: dict[str, Any], command: str 
     `stats` is the current content of stats.json (pool and config sections); other configs in
     the folder keep their sections, their header entries and their part of the card.
     """
-    from memtrain_data.build import write_stats
+    from memtrain_data.stats import write_stats
 
     folder = config.output
     name = str(config.config_name)

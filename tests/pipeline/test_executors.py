@@ -183,6 +183,12 @@ if [[ "$1" == "show" && "$2" == "hostnames" ]]; then echo localhost; fi
 """
 
 
+DATATROVE_TOOL = """\
+#!/bin/bash
+exec {python} -m datatrove.tools.{tool} "$@"
+"""
+
+
 @pytest.fixture
 def fake_slurm(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """`sbatch`, `srun` and `scontrol` stand-ins first on PATH; returns the folder where sbatch records its calls."""
@@ -190,7 +196,12 @@ def fake_slurm(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     state = tmp_path / "fake-slurm-state"
     bin_dir.mkdir()
     state.mkdir()
-    for name, text in {"sbatch": FAKE_SBATCH.format(python=sys.executable), "srun": FAKE_SRUN, "scontrol": FAKE_SCONTROL}.items():
+    scripts = {"sbatch": FAKE_SBATCH.format(python=sys.executable), "srun": FAKE_SRUN, "scontrol": FAKE_SCONTROL}
+    for tool in ("launch_pickled_pipeline", "merge_stats"):
+        if not (VENV_BIN / tool).is_file():
+            # A venv without datatrove's console scripts (its packages shared from another venv).
+            scripts[tool] = DATATROVE_TOOL.format(python=sys.executable, tool=tool)
+    for name, text in scripts.items():
         path = bin_dir / name
         path.write_text(text)
         path.chmod(path.stat().st_mode | stat.S_IXUSR)
@@ -247,7 +258,10 @@ def test_slurm_executor_submits_one_job_array_with_the_configured_settings(tmp_p
     # (PYTHONPATH: the pickled step is a function of this test module.)
     env = dict(os.environ, SLURM_ARRAY_TASK_ID="1", SLURM_JOB_ID="1", SLURM_NODELIST="localhost", PYTHONPATH=str(REPO_ROOT))
     done = subprocess.run(
-        [str(VENV_BIN / "launch_pickled_pipeline"), str(logs / "executor.pik")], env=env, capture_output=True, text=True
+        [sys.executable, "-m", "datatrove.tools.launch_pickled_pipeline", str(logs / "executor.pik")],
+        env=env,
+        capture_output=True,
+        text=True,
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert [p.name for p in out.iterdir()] == ["rank-1-of-3.txt"]
