@@ -158,7 +158,7 @@ _MAX_SEED = 2**63 - 1
 
 def check_config_name(name: str) -> None:
     """Refuse a config name that is not a safe folder and Hub config name (one-line ConfigError)."""
-    if not _CONFIG_NAME.match(name) or ".." in name:
+    if not _CONFIG_NAME.fullmatch(name) or ".." in name:
         raise ConfigError(
             f"config name {name!r} is not allowed: use 1-64 letters, digits, '.', '_' or '-', "
             "starting and ending with a letter or digit (e.g. 'mini', 'paper-2016')"

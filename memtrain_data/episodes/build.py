@@ -7,7 +7,8 @@ The work split, chosen so that output never depends on `--workers`:
    and writes the *plan*: for each split, the candidate pivots (pool rows whose page hashes
    to that split and whose text can hold an entity), ordered by a stable hash of
    (seed, passage id).
-2. The number of tasks is fixed by the request: ceil(num_episodes / EPISODES_PER_TASK).
+2. The number of tasks is fixed by the request (`num_tasks`: 5 to 500 episodes per task), after
+   `num_episodes` is capped by the number of candidate pivots (one episode per pivot).
    Task `r` owns candidates r, r + tasks, r + 2·tasks, … of each split and a fixed target
    per split (`splits.share_of_task`). It walks its own candidates in order until the target
    is met; a dropped candidate is counted with its reason and the next one is taken. No task
@@ -28,7 +29,7 @@ import shutil
 import threading
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -43,8 +44,12 @@ if TYPE_CHECKING:
     from memtrain_data.build_config import BuildConfig
     from memtrain_data.episodes.builder import EpisodeContext
 
-# Episodes each task is responsible for; fixes the number of tasks from the request alone.
-EPISODES_PER_TASK = 5
+# Episodes each task is responsible for: at least MIN, at most MAX (a task holds its episodes in
+# memory until it writes its shard), and about TARGET_TASKS tasks in between. Depends on the
+# request alone, so the task count never depends on --workers.
+MIN_EPISODES_PER_TASK = 5
+MAX_EPISODES_PER_TASK = 500
+TARGET_TASKS = 256
 # Settings that do not change the records: leaving them out lets a rerun with other values resume.
 _NON_RECORD_SETTINGS = frozenset(
     {"output", "workers", "executor", "push_to_hub", "private", "revision", "create_pr", "page_timeout_s"}
@@ -111,7 +116,8 @@ def passages_per_episode(config: BuildConfig) -> int:
 
 
 def num_tasks(num_episodes: int) -> int:
-    return max(1, math.ceil(num_episodes / EPISODES_PER_TASK))
+    per_task = min(MAX_EPISODES_PER_TASK, max(MIN_EPISODES_PER_TASK, math.ceil(num_episodes / TARGET_TASKS)))
+    return max(1, math.ceil(num_episodes / per_task))
 
 
 # --- worker side -----------------------------------------------------------------------------
@@ -347,14 +353,27 @@ def _prepare(config: BuildConfig, progress: ProgressReporter) -> tuple[WorkPaths
         raise InputError(
             f"the passage pool has {len(view)} passages but one '{config.preset}' episode needs {needed} "
             f"(1 pivot + {config.related_passages} related + {config.random_passages} random); "
-            "use a larger dump, raise --pool-size, or choose --preset mini"
+            + "use a larger dump"
+            + (" or raise --pool-size" if config.pool_size is not None else "")
+            # never suggest the preset already in use
+            + (" or choose --preset mini" if config.preset != "mini" else "")
         )
     progress.log(f"episodes: indexing {len(view):,} passages with {config.retriever}")
     index = build_index(config.retriever, view.texts(), paths.root, pool_fingerprint, config.dense_model)
+    paths.state.mkdir(parents=True, exist_ok=True)
+    candidates = _write_plan(config, paths)
+    possible = sum(candidates.values())
+    if config.num_episodes > possible:
+        # One episode per pivot: asking for more only plans tasks that cannot find one.
+        progress.log(
+            f"episodes: --num-episodes {config.num_episodes:,} capped to {possible:,}, "
+            "the number of candidate pivots in the pool"
+        )
+        config = replace(config, num_episodes=max(possible, 1))
     tasks = num_tasks(config.num_episodes)
     _reset_if_stale(paths, _settings_fingerprint(config, pool_fingerprint, tasks), progress)
-    candidates = _write_plan(config, paths)
     facts = {
+        "num_episodes": config.num_episodes,
         "pool_passages": len(view),
         "candidates": candidates,
         "tasks": tasks,
@@ -464,6 +483,7 @@ def build_episodes(config: BuildConfig, progress: ProgressReporter | None = None
     progress = progress or NullProgress()
     started = time.perf_counter()
     paths, facts = _prepare(config, progress)
+    config = replace(config, num_episodes=facts["num_episodes"])
     tasks = facts["tasks"]
     done_before = _finished_tasks(paths)
     if done_before == tasks:
