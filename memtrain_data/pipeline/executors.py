@@ -4,7 +4,7 @@
 executor `--executor` names. This module knows nothing about what the pipelines do: the
 pipeline and the number of tasks never depend on the executor, so the same command writes
 the same shards everywhere; only where tasks run changes. Local worker processes end with
-the process that started them (`exit_with_parent`).
+the process that started them (`executor.exit_with_parent`).
 
 - `local`: datatrove's `LocalPipelineExecutor` (console logging kept off the terminal),
   `--workers` tasks at a time on this machine.
@@ -29,15 +29,10 @@ the process that started them (`exit_with_parent`).
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import os
 import shlex
-import signal
 import subprocess
 import sys
-import threading
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -289,56 +284,6 @@ def submit_slurm(executor: PipelineExecutor) -> None:
         raise ConfigError(f"--executor slurm: {exc.filename or 'sbatch'} not found; run this on a Slurm login node") from None
     except subprocess.CalledProcessError as exc:
         raise ConfigError(f"--executor slurm: sbatch refused the job (exit {exc.returncode}): {_first_line(exc.output)}") from None
-
-
-# --------------------------------------------------------------------------- workers die with their parent
-
-
-_watching_parent = False
-
-
-def exit_with_parent(parent_pid: int) -> None:
-    """Make this worker process end as soon as `parent_pid` (the process running the executor) ends.
-
-    A worker whose parent was killed (`kill -9`, the OOM killer) would otherwise run on as an
-    orphan, holding memory and the output folder. On Linux the kernel sends SIGKILL when the
-    parent dies (prctl PR_SET_PDEATHSIG); everywhere, a watchdog thread checks once a second
-    that the worker was not re-parented and that `parent_pid` still runs. Called in the worker
-    before its first task; does nothing in the parent itself.
-    """
-    global _watching_parent
-    if _watching_parent or os.getpid() == parent_pid:
-        return
-    _watching_parent = True
-    if sys.platform.startswith("linux"):
-        with contextlib.suppress(OSError, AttributeError):
-            libc = ctypes.CDLL(None, use_errno=True)
-            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    first_parent = os.getppid()
-    watchdog = threading.Thread(
-        target=_watch_parent, args=(parent_pid, first_parent), name="memtrain-parent-watchdog", daemon=True
-    )
-    watchdog.start()
-
-
-_PR_SET_PDEATHSIG = 1
-
-
-def _watch_parent(parent_pid: int, first_parent: int) -> None:
-    while True:
-        if os.getppid() != first_parent or not _pid_alive(parent_pid):
-            os.kill(os.getpid(), signal.SIGKILL)
-        time.sleep(1.0)
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _first_line(output: bytes | str | None) -> str:
