@@ -451,7 +451,8 @@ def shortfall_message(config_name: str, stats: dict[str, Any]) -> str:
             parts.append(f"{split} {got}/{wanted} from {stats['candidate_pivots'][split]:,} candidate pivots")
     dropped = ", ".join(f"{reason} {count}" for reason, count in stats["dropped"].items()) or "none"
     return (
-        f"wrote {stats['episodes_total']} of {sum(stats['episodes_requested'].values())} requested '{config_name}' "
+        f"wrote {stats['episodes_total']} of {stats.get('episodes_asked', sum(stats['episodes_requested'].values()))} "
+        f"requested '{config_name}' "
         f"episodes: the pool ran out of pivots ({'; '.join(parts)}; dropped: {dropped}); use a larger dump"
     )
 
@@ -483,6 +484,7 @@ def build_episodes(config: BuildConfig, progress: ProgressReporter | None = None
     progress = progress or NullProgress()
     started = time.perf_counter()
     paths, facts = _prepare(config, progress)
+    asked = config.num_episodes
     config = replace(config, num_episodes=facts["num_episodes"])
     tasks = facts["tasks"]
     done_before = _finished_tasks(paths)
@@ -520,7 +522,9 @@ def build_episodes(config: BuildConfig, progress: ProgressReporter | None = None
     progress.finish("episodes")
 
     stats = _aggregate(config, paths, tasks, facts, time.perf_counter() - started)
-    requested, written = config.num_episodes, stats["episodes_total"]
+    # What the user asked for, before the cap by candidate pivots: a shortfall is announced against it.
+    stats["episodes_asked"] = asked
+    requested, written = asked, stats["episodes_total"]
     if written < requested:
         progress.log(f"warning: {shortfall_message(paths.config_name, stats)}")
     files = sorted(paths.shards.glob("*-of-*.parquet")) if paths.shards.is_dir() else []
