@@ -92,10 +92,8 @@ def build_dataset(
 
 def check_push_target(repo_id: str) -> None:
     """Refuse a bad Hub repo id or a missing token before hours of building (the publish stage's check)."""
-    try:
-        from memtrain_data.publish.push import check_push_target as check
-    except ImportError:  # an older publish stage without the check: the push itself reports problems
-        return
+    from memtrain_data.publish.push import check_push_target as check
+
     check(repo_id)
 
 

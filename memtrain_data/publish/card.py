@@ -47,6 +47,9 @@ class _SplitAccumulator:
     n_chunks: list[int] = field(default_factory=list)
     masked_occurrences: list[int] = field(default_factory=list)
     n_probes: list[int] = field(default_factory=list)
+    n_passages: list[int] = field(default_factory=list)
+    related_shares: list[float] = field(default_factory=list)
+    cross_split: int = 0
     answer_labels: Counter[str] = field(default_factory=Counter)
     probe_labels: Counter[str] = field(default_factory=Counter)
     shards: int = 0
@@ -60,16 +63,34 @@ def _summary(values: list[int]) -> dict[str, float | int]:
     return {"min": min(values), "mean": round(sum(values) / len(values), 2), "max": max(values), "total": sum(values)}
 
 
-def compute_split_statistics(shards: dict[str, list[Path]]) -> dict[str, dict[str, Any]]:
+def _percentiles(values: list[int]) -> dict[str, int | None]:
+    """p10 / p50 / p90 by nearest rank."""
+    ordered = sorted(values)
+    if not ordered:
+        return {"p10": None, "p50": None, "p90": None}
+    return {f"p{q}": ordered[max(1, min(len(ordered), round(q / 100 * len(ordered) + 0.5))) - 1] for q in (10, 50, 90)}
+
+
+def compute_split_statistics(
+    shards: dict[str, list[Path]],
+    *,
+    planned_passages: int | None = None,
+    validation_fraction: float = 0.1,
+    test_fraction: float = 0.1,
+) -> dict[str, dict[str, Any]]:
     """Statistics per split, read from the shards (only the small columns are loaded).
 
     Returns {split: {episodes, shards, parquet_bytes, arrow_bytes, tokens_per_episode,
-    chunks_per_episode, masked_occurrences, probes_per_episode (each min/mean/max/total),
-    answer_labels, probe_labels}}.
+    chunks_per_episode, masked_occurrences, probes_per_episode, passages_per_episode (each
+    min/mean/max/total), tokens_percentiles (p10/p50/p90), related_share, top_up_share (share of
+    documents with more passages than `planned_passages`), cross_split_documents (documents
+    holding a passage of a page of another split), answer_labels, probe_labels}}.
     """
     import pyarrow.parquet as pq
 
-    columns = ["n_tokens", "chunk_n_tokens", "masked_occurrences", "answer_label", "recall_probes.list.element.label"]
+    from memtrain_data.episodes.splits import split_of_page
+
+    columns = ["n_tokens", "chunk_n_tokens", "masked_occurrences", "answer_label", "recall_probes.list.element.label", "passage_ids", "related_passage_ids"]
     result: dict[str, dict[str, Any]] = {}
     for split, paths in shards.items():
         acc = _SplitAccumulator()
@@ -90,6 +111,12 @@ def compute_split_statistics(shards: dict[str, list[Path]]) -> dict[str, dict[st
                 probes = probes or []
                 acc.n_probes.append(len(probes))
                 acc.probe_labels.update(probe["label"] for probe in probes)
+            for passage_ids, related in zip(table.column("passage_ids").to_pylist(), table.column("related_passage_ids").to_pylist(), strict=True):
+                passage_ids = passage_ids or []
+                acc.n_passages.append(len(passage_ids))
+                acc.related_shares.append(len(related or []) / len(passage_ids) if passage_ids else 0.0)
+                if any(split_of_page(page, validation_fraction, test_fraction) != split for page in _pages(passage_ids)):
+                    acc.cross_split += 1
         result[split] = {
             "episodes": len(acc.n_tokens),
             "shards": acc.shards,
@@ -99,10 +126,27 @@ def compute_split_statistics(shards: dict[str, list[Path]]) -> dict[str, dict[st
             "chunks_per_episode": _summary(acc.n_chunks),
             "masked_occurrences": _summary(acc.masked_occurrences),
             "probes_per_episode": _summary(acc.n_probes),
+            "passages_per_episode": _summary(acc.n_passages),
+            "tokens_percentiles": _percentiles(acc.n_tokens),
+            "related_share": round(sum(acc.related_shares) / len(acc.related_shares), 4) if acc.related_shares else None,
+            "top_up_share": round(sum(1 for n in acc.n_passages if n > planned_passages) / len(acc.n_passages), 4) if planned_passages and acc.n_passages else None,
+            "cross_split_documents": acc.cross_split,
             "answer_labels": dict(sorted(acc.answer_labels.items(), key=lambda item: (-item[1], item[0]))),
             "probe_labels": dict(sorted(acc.probe_labels.items(), key=lambda item: (-item[1], item[0]))),
         }
     return result
+
+
+def _pages(passage_ids: list[str]) -> set[int]:
+    from memtrain_data.episodes.splits import page_id_of
+
+    pages: set[int] = set()
+    for passage_id in passage_ids:
+        try:
+            pages.add(page_id_of(passage_id))
+        except ValueError:  # not '{page_id}-{n}': `validate` reports it
+            continue
+    return pages
 
 
 def _episode_lengths(shards: dict[str, list[Path]]) -> dict[str, list[int]]:
@@ -172,9 +216,10 @@ def describe_build(config: BuildConfig, episode_stats: dict[str, Any], command: 
     dump_dates = sorted({d for d in (dump_date_from_name(name) for name in dumps) if d})
     stamps = page_timestamp_range(config.output)
     tokenizers = _distinct_values(all_shards, "tokenizer") or [config.tokenizer]
-    spacy_version = episode_stats.get("spacy_version") or episode_stats.get("spacy_model_version")
+    spacy_model, spacy_version = split_model_version(str(episode_stats.get("spacy_model") or config.spacy_model))
+    spacy_version = episode_stats.get("spacy_version") or episode_stats.get("spacy_model_version") or spacy_version
     if spacy_version is None:
-        spacy_version = _installed_version(str(episode_stats.get("spacy_model") or config.spacy_model))
+        spacy_version = _installed_version(spacy_model)
     return {
         "command": command or _equivalent_command(config),
         "memtrain_version": __version__,
@@ -185,7 +230,7 @@ def describe_build(config: BuildConfig, episode_stats: dict[str, Any], command: 
         "seed": config.seed,
         "preset": config.preset,
         "tokenizer": ", ".join(tokenizers),
-        "spacy_model": str(episode_stats.get("spacy_model") or config.spacy_model),
+        "spacy_model": spacy_model,
         "spacy_version": spacy_version,
         "spacy_library_version": _installed_version("spacy"),
         "retriever": config.retriever if config.retriever == "bm25" else f"dense ({config.dense_model})",
@@ -196,7 +241,18 @@ def describe_build(config: BuildConfig, episode_stats: dict[str, Any], command: 
         "doc_tokens": [config.min_doc_tokens, config.max_doc_tokens],
         "probes_per_chunk": config.probes_per_chunk,
         "entity_labels": list(config.entity_labels),
+        "validation_fraction": config.validation_fraction,
+        "test_fraction": config.test_fraction,
     }
+
+
+_MODEL_VERSION = re.compile(r"^(?P<name>.+?)-(?P<version>\d+\.\d+(?:\.\d+)?\S*)$")
+
+
+def split_model_version(text: str) -> tuple[str, str | None]:
+    """ "en_core_web_sm-3.8.0" -> ("en_core_web_sm", "3.8.0"); a name without a version -> (name, None)."""
+    match = _MODEL_VERSION.match(text)
+    return (match.group("name"), match.group("version")) if match else (text, None)
 
 
 def _installed_version(package: str) -> str | None:
@@ -274,9 +330,56 @@ def _size_category(n: int) -> str:
     return "1M<n<10M"
 
 
-def _license_for(dump_dates: list[str]) -> str:
-    # Wikipedia moved from CC BY-SA 3.0 to 4.0 in June 2023.
-    return "cc-by-sa-3.0" if dump_dates and max(dump_dates) < "2023-06-29" else "cc-by-sa-4.0"
+# Wikipedia's text license moved from CC BY-SA 3.0 (with the GFDL) to CC BY-SA 4.0 in June 2023.
+LICENSE_SWITCH_MONTH = "2023-06"
+
+
+def text_date(stats: dict[str, Any]) -> tuple[str | None, str]:
+    """The newest date of the Wikipedia text in the folder, and where it comes from.
+
+    In order: the newest revision timestamp the pool stage saw (`pool.latest_revision_timestamp`),
+    the dump dates in the dump file names, the newest revision timestamp in the passage pool.
+    """
+    newest = (stats.get("pool") or {}).get("latest_revision_timestamp")
+    if isinstance(newest, str) and newest[:4].isdigit():
+        return newest[:10], "newest page revision in the input"
+    builds = [entry.get("build") or {} for entry in (stats.get("configs") or {}).values()]
+    dump_dates = [d for build in builds for d in str(build.get("dump_date") or "").split(", ") if d]
+    if dump_dates:
+        return max(dump_dates), "dump date in the file name"
+    stamps = [build["page_timestamps"][1] for build in builds if build.get("page_timestamps")]
+    if stamps:
+        return max(stamps)[:10], "newest page revision in the passage pool"
+    return None, "no revision timestamps in the input and no date in the dump's name"
+
+
+def license_for(date: str | None) -> str:
+    """The Hub license id of Wikipedia text dated `date` (YYYY-MM-DD), or "unknown"."""
+    if not date:
+        return "unknown"
+    return "cc-by-sa-3.0" if date[:7] < LICENSE_SWITCH_MONTH else "cc-by-sa-4.0"
+
+
+def _license_section(stats: dict[str, Any]) -> list[str]:
+    date, origin = text_date(stats)
+    license_id = license_for(date)
+    if license_id == "cc-by-sa-3.0":
+        text = (
+            f"The text comes from English Wikipedia as of {date} ({origin}), before Wikipedia moved to CC BY-SA 4.0 in June 2023, "
+            "so it is licensed under [CC BY-SA 3.0](https://creativecommons.org/licenses/by-sa/3.0/); Wikipedia text of that "
+            "time is also available under the [GNU Free Documentation License](https://www.gnu.org/licenses/fdl-1.3.html)."
+        )
+    elif license_id == "cc-by-sa-4.0":
+        text = (
+            f"The text comes from English Wikipedia as of {date} ({origin}), after Wikipedia moved to CC BY-SA 4.0 in June 2023, "
+            "so it is licensed under [CC BY-SA 4.0](https://creativecommons.org/licenses/by-sa/4.0/)."
+        )
+    else:
+        text = (
+            f"The date of the Wikipedia text is not known ({origin}), so its license version is not known either: "
+            "Wikipedia text before June 2023 is CC BY-SA 3.0 (and GFDL), later text CC BY-SA 4.0. Check the source dump."
+        )
+    return ["## License", "", text + " If you redistribute it or derived data, give attribution to Wikipedia's contributors and share alike.", ""]
 
 
 def card_header(folder: Path, existing: DatasetCardData | None, configs: dict[str, dict[str, Any]]) -> DatasetCardData:
@@ -311,10 +414,10 @@ def card_header(folder: Path, existing: DatasetCardData | None, configs: dict[st
     metadata_configs.to_dataset_card_data(data)
     infos.to_dataset_card_data(data)
 
-    all_configs = read_stats(folder).get("configs", {}) | configs
-    dump_dates = [e.get("build", {}).get("dump_date") for e in all_configs.values()]
+    stats = read_stats(folder)
+    all_configs = stats.get("configs", {}) | configs
     total = sum(s.get("episodes", 0) for e in all_configs.values() for s in e.get("splits", {}).values())
-    data.license = _license_for([d for d in dump_dates if d])
+    data.license = license_for(text_date({**stats, "configs": all_configs})[0])
     data.language = ["en"]
     data.pretty_name = data.get("pretty_name") or "MemTrain masked-reconstruction episodes"
     data.task_categories = ["question-answering", "text-generation"]
@@ -374,7 +477,9 @@ def _config_section(name: str, entry: dict[str, Any]) -> str:
         ["tokenizer", f"`{build.get('tokenizer')}`" if build.get("tokenizer") else None],
         ["spaCy model", f"{build.get('spacy_model')} {build.get('spacy_version') or ''}".strip() + (f" (spaCy {build['spacy_library_version']})" if build.get("spacy_library_version") else "")],
         ["retriever", build.get("retriever")],
-        ["passages per document", f"1 pivot + {build.get('related_passages')} related + {build.get('random_passages')} random" if build else None],
+        ["passages per document (planned)", f"1 pivot + {build.get('related_passages')} related + {build.get('random_passages')} random; measured below" if build else None],
+        ["split by page", f"validation {build.get('validation_fraction')}, test {build.get('test_fraction')} of pages (hash of the page id)" if build.get("validation_fraction") is not None else None],
+        ["answer labels allowed", ", ".join(build.get("entity_labels") or []) or None],
         ["chunk budget", f"{_fmt(build.get('chunk_tokens'))} tokens, at most {build.get('max_chunks')} chunks" if build else None],
         ["document length", f"{_fmt(build.get('doc_tokens', [None])[0])}–{_fmt(build.get('doc_tokens', [None, None])[1])} tokens" if build.get("doc_tokens") else None],
         ["recall probes per chunk", build.get("probes_per_chunk")],
@@ -393,7 +498,20 @@ def _config_section(name: str, entry: dict[str, Any]) -> str:
             f"{label} (min / mean / max)",
             *[f"{_fmt(splits[s][key]['min'])} / {_fmt(float(splits[s][key]['mean']))} / {_fmt(splits[s][key]['max'])}" for s in split_names],
         ])
-    stat_rows.append(["shards", *[splits[s]["shards"] for s in split_names]])
+    def pct(value: Any) -> str | None:
+        return f"{value:.1%}" if isinstance(value, (int, float)) else None
+
+    def measured(key: str, render: Any) -> list[Any]:
+        return [render(splits[s][key]) if splits[s].get(key) is not None else None for s in split_names]
+
+    stat_rows += [
+        ["passages per document (min / mean / max)", *measured("passages_per_episode", lambda v: f"{_fmt(v['min'])} / {_fmt(float(v['mean']))} / {_fmt(v['max'])}")],
+        ["tokens per document (p10 / p50 / p90)", *measured("tokens_percentiles", lambda v: " / ".join(_fmt(v[k]) for k in ("p10", "p50", "p90")))],
+        ["share of related passages", *measured("related_share", pct)],
+        ["documents topped up with extra random passages", *measured("top_up_share", pct)],
+        ["documents holding passages of other splits", *measured("cross_split_documents", _fmt)],
+        ["shards", *[splits[s]["shards"] for s in split_names]],
+    ]
     labels = sorted({label for s in split_names for label in splits[s]["answer_labels"]}, key=lambda lab: (-sum(splits[s]["answer_labels"].get(lab, 0) for s in split_names), lab))
     label_rows = [[f"`{lab}`", *[splits[s]["answer_labels"].get(lab, 0) for s in split_names], sum(splits[s]["probe_labels"].get(lab, 0) for s in split_names)] for lab in labels]
     probe_only = sorted({lab for s in split_names for lab in splits[s]["probe_labels"]} - set(labels))
@@ -411,7 +529,7 @@ def _config_section(name: str, entry: dict[str, Any]) -> str:
         "",
         "### Statistics",
         "",
-        "Computed from the written parquet shards.",
+        "Computed from the written parquet shards (the composition rows count each document's `passage_ids`).",
         "",
         _table(["", *split_names], stat_rows),
         "",
@@ -431,6 +549,84 @@ def _config_section(name: str, entry: dict[str, Any]) -> str:
     else:
         parts += ["Nothing was recorded as dropped.", ""]
     return "\n".join(parts)
+
+
+def _alias_sentence(pool: dict[str, Any]) -> str:
+    rows = pool.get("alias_rows")
+    if rows is None:
+        return "This build has no alias table (the pool stage of this memtrain version did not collect one)."
+    if not rows:
+        return (
+            "**The alias table is empty: there were no links or redirects in the input** (for example a plain-text or "
+            "parquet dump), so answers list only the forms found in the text."
+        )
+    return (
+        f"The alias table holds {_fmt(rows)} (target, alias) rows collected from the input's own "
+        f"{_fmt(pool.get('redirects_seen'))} redirects and {_fmt(pool.get('anchors_seen'))} link anchors "
+        "(`pool/aliases-*.parquet`)."
+    )
+
+
+def _rules_section(stats: dict[str, Any], configs: dict[str, dict[str, Any]]) -> list[str]:
+    """How answers are chosen and masked, in a paragraph a data team can read."""
+    pool = stats.get("pool") or {}
+    new_records = [entry.get("build", {}).get("records_have_masked_forms") for entry in configs.values()]
+    if new_records and all(new_records):
+        rules = (
+            "**Masking and answer rules.** The answer is a whole name: a spaCy entity of the pivot is widened to the full "
+            "name it belongs to (or another entity is chosen), and spans that start or end with a function word or "
+            "punctuation are refused. Which strings name the same thing comes from Wikipedia itself: redirects and link "
+            "anchors form an alias table, used both to mask every form of the answer in the document and to list every form "
+            "that scores as correct in `answers` (canonical first, without a leading \"the\"); `masked_forms` records what "
+            "was masked and `answer_page_title` the page the answer resolves to. Masking respects case: a capitalised name is "
+            "matched case-sensitively (sentence-initial capitals aside), numbers only as whole numbers. Only entities of the "
+            "allowed labels (below) with enough evidence become answers. "
+        )
+    else:
+        rules = (
+            "**Masking and answer rules.** One spaCy entity of the pivot is the answer; every occurrence of it (and of the "
+            "aliases found in the pivot) is masked, case-insensitively. `answers` holds the masked surface form first, then "
+            "those aliases. These records predate whole-name masking and the alias table (no `masked_forms` field), so the "
+            "quality report of `memtrain validate --report` is the place to see partial masks and visible forms. "
+        )
+    rules += (
+        "Splits are by page: a hash of the page id puts every page in one split, and a document should hold only passages "
+        "of its own split's pages (measured per config below). " + _alias_sentence(pool)
+    )
+    return [rules, ""]
+
+
+def _checks_section() -> list[str]:
+    """What was checked, exactly; nothing more is claimed."""
+    return [
+        "**Checks.** The builder checks every record before writing it and drops (and counts, below) episodes that show an "
+        "answer, miscount their masks, leak a recall target or break a token budget. `memtrain validate` checks the written "
+        "files, and `memtrain push` uploads only a folder that passes: no accepted answer is visible in any chunk (whole words, any case); "
+        "the number of `[MASK]`s equals `masked_occurrences`; every recall target is masked in its chunk and differs from "
+        "the answers; chunk and document token budgets hold (and no chunk has more words than recorded tokens); episode ids "
+        "are unique and no page is a pivot in two splits; no document holds a passage of another split's page; and, aligning "
+        "each masked document with the pool passages it was built from, no `[MASK]` covers a fragment of a longer name and no "
+        "masked form is left visible elsewhere. `memtrain validate DIR --report` prints the measured rates per config "
+        "(partial masks, visible forms, case mismatches, title answers, evidence, composition, cross-split documents).",
+        "",
+    ]
+
+
+def _limitations_section(configs: dict[str, dict[str, Any]]) -> list[str]:
+    models = sorted({f"{e.get('build', {}).get('spacy_model')}" for e in configs.values() if e.get("build", {}).get("spacy_model")})
+    model = ", ".join(models) or "a small spaCy model"
+    return [
+        "## Known limitations",
+        "",
+        f"- Entities come from {model}: labels and span boundaries are sometimes wrong, and a mis-cut entity that is not next "
+        "to a capitalised word (e.g. \"about six or\") passes the partial-mask check.",
+        "- Exact match only rewards the forms in `answers`: a correct paraphrase or a nickname that no redirect or link names scores 0.",
+        "- The checks read spelling, not meaning: a word spelled like the answer but meaning something else is masked if its case "
+        "matches, and the over-mask rate counts only case mismatches.",
+        "- Splitting by page keeps pages apart, not facts: two pages of different splits can state the same fact.",
+        "- The text is Wikipedia as of the dump, with its errors, gaps and biases; cleaning drops some templates and tables.",
+        "",
+    ]
 
 
 def card_body(stats: dict[str, Any], repo_id: str = REPO_ID_PLACEHOLDER) -> str:
@@ -454,7 +650,7 @@ def card_body(stats: dict[str, Any], repo_id: str = REPO_ID_PLACEHOLDER) -> str:
         "",
         f"> {RECONSTRUCTION_QUESTION}",
         "",
-        "`answers` holds the masked surface form first, then aliases found in the pivot; the reward is exact match. "
+        "`answers` holds every form that scores as correct, canonical first; the reward is exact match. "
         f"Each episode also carries precomputed **intermediate memory recall** probes: for a chunk l before the last, "
         f"an entity of that chunk replaced by `{TARGET_TOKEN}` (a different placeholder, so the two tasks never mix). "
         "At training time the memory after a later step k > l is paired with the masked chunk and the model must recover the target.",
@@ -463,10 +659,8 @@ def card_body(stats: dict[str, Any], repo_id: str = REPO_ID_PLACEHOLDER) -> str:
         "",
         _table(["config", "preset", *SPLITS], overview) if overview else "No configs yet.",
         "",
-        "Splits are assigned by a hash of the pivot's page id, so no Wikipedia page is a pivot in two splits. "
-        "Answers never appear in any chunk, and recall targets never appear in their masked chunk: episodes that "
-        "failed these checks were dropped (counted below).",
-        "",
+        *_rules_section(stats, configs),
+        *_checks_section(),
         "### Fields",
         "",
         _table(
@@ -476,6 +670,11 @@ def card_body(stats: dict[str, Any], repo_id: str = REPO_ID_PLACEHOLDER) -> str:
                 ["`answers`, `answer_label`", "accepted answers (canonical first) and the spaCy label of the masked entity"],
                 ["`chunks`, `chunk_n_tokens`, `n_tokens`", "the masked document in reading order, with token counts under `tokenizer`"],
                 ["`masked_occurrences`", "how many occurrences of the answer were masked"],
+                *(
+                    [["`masked_forms`", "every distinct string that a `[MASK]` replaced"], ["`answer_page_title`", "the Wikipedia page the answer resolves to through the alias table, or null"]]
+                    if configs and all(e.get("build", {}).get("records_have_masked_forms") for e in configs.values())
+                    else []
+                ),
                 ["`recall_probes`", "list of `{chunk_index, masked_chunk, target, label, masked_occurrences}`"],
                 ["`pivot_passage_id`, `pivot_title`, `passage_ids`, `related_passage_ids`", "provenance of the document"],
                 ["`source`, `tokenizer`, `seed`, `builder_version`, `schema_version`", "how the record was built"],
@@ -487,6 +686,7 @@ def card_body(stats: dict[str, Any], repo_id: str = REPO_ID_PLACEHOLDER) -> str:
         parts.append(_config_section(name, entry))
     if pool_rows:
         parts += ["## Passage pool", "", "Counters of the dump → passages stage (from `stats.json`; skipped pages are counted, never silently lost):", "", _table(["counter", "value"], pool_rows), ""]
+    parts += _limitations_section(configs)
     parts += [
         "## How to use",
         "",
@@ -518,13 +718,7 @@ def card_body(stats: dict[str, Any], repo_id: str = REPO_ID_PLACEHOLDER) -> str:
         f"memtrain inspect path/to/folder --config-name {first} --split train --index 0",
         "```",
         "",
-        "## License",
-        "",
-        "The text comes from English Wikipedia and is licensed under the "
-        "[Creative Commons Attribution-ShareAlike](https://creativecommons.org/licenses/by-sa/4.0/) license "
-        "(CC BY-SA 4.0 for dumps since June 2023, CC BY-SA 3.0 before; Wikipedia text is also available under the GFDL). "
-        "If you redistribute it or derived data, give attribution to Wikipedia's contributors and share alike.",
-        "",
+        *_license_section(stats),
         "## Citation",
         "",
         "```bibtex",
@@ -558,17 +752,26 @@ def write_dataset_card(config: BuildConfig, stats: dict[str, Any], command: str 
     `stats` is the current content of stats.json (pool and config sections); other configs in
     the folder keep their sections, their header entries and their part of the card.
     """
-    from memtrain_data.stats import write_stats
+    import pyarrow.parquet as pq
+
+    from memtrain_data.stats import write_stats  # contract 4
 
     folder = config.output
     name = str(config.config_name)
     shards = find_configs(folder).get(name)
     if not shards:
         raise InputError(f"no episode shards under {folder / name} (expected {name}/<split>-*.parquet)")
-    split_stats = compute_split_statistics(shards)
+    split_stats = compute_split_statistics(
+        shards,
+        planned_passages=1 + config.related_passages + config.random_passages,
+        validation_fraction=config.validation_fraction,
+        test_fraction=config.test_fraction,
+    )
     entry = dict(stats.get("configs", {}).get(name, {}))
     entry["splits"] = split_stats
     entry["build"] = describe_build(config, entry, command)
+    first_shard = next(path for paths in shards.values() for path in paths)
+    entry["build"]["records_have_masked_forms"] = "masked_forms" in pq.read_schema(first_shard).names
     entry["figures"] = write_figures(folder, name, shards, split_stats)
     merged = write_stats(folder, "configs", {name: entry})
     repo_id = config.push_to_hub or REPO_ID_PLACEHOLDER

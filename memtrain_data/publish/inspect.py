@@ -24,6 +24,21 @@ if TYPE_CHECKING:
 MASK_STYLE = "bold white on red"
 TARGET_STYLE = "bold black on yellow"
 _PLACEHOLDERS = re.compile(re.escape(MASK_TOKEN) + "|" + re.escape(TARGET_TOKEN))
+# C0 and C1 control characters (ESC starts terminal sequences, e.g. one that sets the window
+# title), DEL, and Unicode bidi overrides; newlines and tabs stay.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def terminal_safe(text: str) -> str:
+    """`text` with every control character shown as a visible escape (`\\x1b`), never sent raw."""
+    return _CONTROL.sub(lambda match: ascii(match.group(0))[1:-1], text)
+
+
+def plain(text: object) -> Text:
+    """Record text as rich Text: never read as markup (a title may hold `[/]`), controls escaped."""
+    from rich.text import Text
+
+    return Text(terminal_safe(str(text)))
 
 
 @dataclass
@@ -107,6 +122,7 @@ def highlight_placeholders(text: str) -> Text:
     """`text` as rich Text with every [MASK] and [TARGET] styled so they stand out."""
     from rich.text import Text
 
+    text = terminal_safe(text)
     rendered = Text(text)
     for match in _PLACEHOLDERS.finditer(text):
         rendered.stylize(MASK_STYLE if match.group(0) == MASK_TOKEN else TARGET_STYLE, match.start(), match.end())
@@ -142,10 +158,10 @@ def episode_renderables(view: EpisodeView, *, max_chars: int = 0) -> list[Render
     header = Table.grid(padding=(0, 2))
     header.add_column(style="bold")
     header.add_column()
-    header.add_row("episode", f"{episode.id}  ({view.config_name}/{view.split} #{view.index} of {view.split_size}; {view.file} row {view.row_in_file})")
-    header.add_row("pivot", f"{episode.pivot_title} (passage {episode.pivot_passage_id})")
-    header.add_row("document", f"{len(episode.passage_ids)} passages ({len(episode.related_passage_ids)} related), {len(episode.chunks)} chunks, {episode.n_tokens:,} tokens")
-    header.add_row("built", f"preset {episode.preset}, seed {episode.seed}, {episode.builder_version}, tokenizer {episode.tokenizer}, source {episode.source}")
+    header.add_row("episode", plain(f"{episode.id}  ({view.config_name}/{view.split} #{view.index} of {view.split_size}; {view.file} row {view.row_in_file})"))
+    header.add_row("pivot", plain(f"{episode.pivot_title} (passage {episode.pivot_passage_id})"))
+    header.add_row("document", plain(f"{len(episode.passage_ids)} passages ({len(episode.related_passage_ids)} related), {len(episode.chunks)} chunks, {episode.n_tokens:,} tokens"))
+    header.add_row("built", plain(f"preset {episode.preset}, seed {episode.seed}, {episode.builder_version}, tokenizer {episode.tokenizer}, source {episode.source}"))
 
     items: list[RenderableType] = [
         Panel(header, title="memtrain episode", title_align="left"),
@@ -153,7 +169,7 @@ def episode_renderables(view: EpisodeView, *, max_chars: int = 0) -> list[Render
     ]
     for number, (chunk, n_tokens) in enumerate(zip(episode.chunks, episode.chunk_n_tokens, strict=True)):
         probes = probes_by_chunk.get(number)
-        subtitle = f"recall probes: {', '.join(probes)}" if probes else None
+        subtitle = plain(f"recall probes: {', '.join(probes)}") if probes else None
         items.append(
             Panel(
                 highlight_placeholders(_shorten(chunk, max_chars)),
@@ -166,11 +182,11 @@ def episode_renderables(view: EpisodeView, *, max_chars: int = 0) -> list[Render
 
     answer = Text()
     answer.append("answer: ", style="bold")
-    answer.append(episode.answers[0], style="bold green")
-    answer.append(f"  ({episode.answer_label}, masked {episode.masked_occurrences} times)")
+    answer.append(terminal_safe(episode.answers[0]), style="bold green")
+    answer.append(terminal_safe(f"  ({episode.answer_label}, masked {episode.masked_occurrences} times)"))
     if len(episode.answers) > 1:
         answer.append("\naliases: ", style="bold")
-        answer.append(", ".join(episode.answers[1:]), style="green")
+        answer.append(terminal_safe(", ".join(episode.answers[1:])), style="green")
     items.append(Panel(answer, title="what the agent must reconstruct", title_align="left"))
 
     probes_table = Table(title="intermediate memory recall probes", title_justify="left", show_lines=True)
@@ -182,8 +198,8 @@ def episode_renderables(view: EpisodeView, *, max_chars: int = 0) -> list[Render
     for probe in episode.recall_probes:
         probes_table.add_row(
             str(probe.chunk_index + 1),
-            Text(probe.target, style="bold green"),
-            probe.label,
+            Text(terminal_safe(probe.target), style="bold green"),
+            plain(probe.label),
             str(probe.masked_occurrences),
             highlight_placeholders(_target_snippets(probe.masked_chunk)),
         )

@@ -4,19 +4,38 @@ Three layers, each reported with the file, row and episode id it concerns:
 1. the record model (`MaskedReconstructionEpisode`: types, required fields, counts that agree);
 2. the episode rules shared with the builder (`memtrain_data.episodes.rules.episode_violations`:
    answers masked, probe targets masked, chunk budgets), one copy for both;
-3. folder rules that no single record can check: the shard's split matches the record's, ids
-   are unique within a config, no page is a pivot in two splits, the card declares every config.
+3. quality checks read as a reviewer would, independent of the builder's masking code
+   (`memtrain_data.publish.quality`): no passage from a page of another split, no partial
+   mask (what each [MASK] replaced is recovered by aligning the chunks with the pool), no
+   masked form left visible; the same pass adds up the quality report (`report.quality`);
+4. folder rules that no single record can check: the shard's split matches the record's, ids
+   are unique within a config, no page is a pivot in two splits, the card declares every config,
+   every split the card declares has shards, and they hold the episode counts the card declares
+   (shard names' `-of-NNNNN` count build tasks, some of which may write no shard of a split).
+
+Token counts: every chunk must have at least as many tokens as whitespace-separated words
+(true of the BPE and SentencePiece tokenizers memtrain uses, so a chunk grown after the build
+is caught cheaply); `recount_tokens` re-counts every chunk with the record's tokenizer.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from memtrain_data.progress import NullProgress, ProgressReporter
 from memtrain_data.publish.layout import README_NAME, find_configs, read_stats, resolve_dataset_folder
+from memtrain_data.publish.quality import (
+    DEFAULT_MAX_ALIGNED,
+    QualityAccumulator,
+    QualitySettings,
+    judge_episode,
+    load_alias_forms,
+    load_pool_texts,
+)
 
 
 @dataclass(frozen=True)
@@ -42,6 +61,7 @@ class ValidationReport:
     folder: Path
     rows: dict[str, dict[str, int]] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    quality: dict[str, Any] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -95,8 +115,21 @@ def _model_reason(exc: Any) -> str:
     return f"schema: {location}: {first.get('msg', 'invalid')}{more}"
 
 
-def validate_dataset(source: str | Path, *, progress: ProgressReporter | None = None, batch_size: int = 256) -> ValidationReport:
-    """Validate a dataset folder, or a Hub dataset id (downloaded with `snapshot_download`)."""
+def validate_dataset(
+    source: str | Path,
+    *,
+    progress: ProgressReporter | None = None,
+    batch_size: int = 256,
+    recount_tokens: bool = False,
+    max_aligned: int = DEFAULT_MAX_ALIGNED,
+) -> ValidationReport:
+    """Validate a dataset folder, or a Hub dataset id (downloaded with `snapshot_download`).
+
+    `recount_tokens` re-counts every chunk with its record's tokenizer (exact, slower); without
+    it each chunk is checked against a lower bound (its word count). The first `max_aligned`
+    episodes of each split are aligned with the pool for the mask checks (their passages are
+    held in memory); the report says how many were.
+    """
     import pyarrow.parquet as pq
 
     progress = progress or NullProgress()
@@ -107,12 +140,20 @@ def validate_dataset(source: str | Path, *, progress: ProgressReporter | None = 
         report.problems.append(Problem("", None, None, f"layout: no episode shards (<config>/<split>-*.parquet) in {folder}"))
         return report
     stats = read_stats(folder)
-    report.problems += _card_problems(folder, configs)
+    card_problems, declared_counts = _card_problems(folder, configs)
+    report.problems += card_problems
+    counter = _TokenCounter() if recount_tokens else None
 
     total_shards = sum(len(paths) for splits in configs.values() for paths in splits.values())
     progress.start("validate", total=total_shards)
     for config_name, splits in configs.items():
-        checker = _ConfigChecker(budgets=_budgets(stats.get("configs", {}).get(config_name, {})))
+        config_stats = stats.get("configs", {}).get(config_name, {})
+        settings = QualitySettings.from_stats(config_stats)
+        passage_ids, answer_pages = _sample_needs(splits, max_aligned)
+        pool_texts = load_pool_texts(folder, passage_ids)
+        alias_forms = load_alias_forms(folder, answer_pages) if answer_pages else None
+        quality = QualityAccumulator(settings=settings, pool_available=pool_texts is not None, max_aligned=max_aligned)
+        checker = _ConfigChecker(budgets=_budgets(config_stats), counter=counter, quality=quality, pool_texts=pool_texts, alias_forms=alias_forms)
         report.rows[config_name] = {}
         for split, paths in splits.items():
             report.rows[config_name][split] = 0
@@ -133,8 +174,59 @@ def validate_dataset(source: str | Path, *, progress: ProgressReporter | None = 
                 report.rows[config_name][split] += row_index
                 progress.advance("validate")
         report.problems += checker.split_problems(config_name)
+        report.quality[config_name] = quality.summary()
+        for split, declared in declared_counts.get(config_name, {}).items():
+            found = report.rows[config_name].get(split, 0)
+            if declared != found:
+                report.problems.append(Problem(README_NAME, None, None, f"card: config {config_name!r} split {split!r} declares {declared:,} episodes, the shards hold {found:,}"))
     progress.finish("validate")
     return report
+
+
+def _sample_needs(splits: dict[str, list[Path]], max_aligned: int) -> tuple[set[str], set[str]]:
+    """Passage ids and answer pages (when recorded) of the first `max_aligned` episodes of each split."""
+    import pyarrow.parquet as pq
+
+    ids: set[str] = set()
+    pages: set[str] = set()
+    for paths in splits.values():
+        left = max_aligned
+        for path in paths:
+            if left <= 0:
+                break
+            try:
+                parquet = pq.ParquetFile(path)
+                columns = ["passage_ids"] + (["answer_page_title"] if "answer_page_title" in parquet.schema_arrow.names else [])
+                table = parquet.read(columns=columns).slice(0, left)
+            except Exception:  # unreadable or without the column: reported by the row checks
+                continue
+            for passage_ids in table.column("passage_ids").to_pylist():
+                ids.update(p for p in passage_ids or [] if isinstance(p, str))
+            if "answer_page_title" in columns:
+                pages.update(p for p in table.column("answer_page_title").to_pylist() if isinstance(p, str) and p)
+            left -= table.num_rows
+    return ids, pages
+
+
+class _TokenCounter:
+    """Token counts with each record's own tokenizer, loaded once per tokenizer name."""
+
+    def __init__(self) -> None:
+        self._counters: dict[str, Callable[[str], int] | str] = {}
+
+    def for_tokenizer(self, name: str) -> Callable[[str], int] | str:
+        """A counting function, or the one-line reason the tokenizer cannot be loaded."""
+        if name not in self._counters:
+            from memtrain_data.errors import MemtrainError
+            from memtrain_data.models import load_tokenizer
+
+            try:
+                tokenizer = load_tokenizer(name)
+            except MemtrainError as exc:
+                self._counters[name] = str(exc)
+            else:
+                self._counters[name] = lambda text: len(tokenizer(text, add_special_tokens=False)["input_ids"])
+        return self._counters[name]
 
 
 @dataclass
@@ -142,6 +234,11 @@ class _ConfigChecker:
     """Checks the rows of one config one by one, remembering what the folder rules need."""
 
     budgets: dict[str, int]
+    counter: _TokenCounter | None = None
+    quality: QualityAccumulator | None = None
+    pool_texts: dict[str, str] | None = None
+    alias_forms: dict[str, set[str]] | None = None
+    aligned: Counter[str] = field(default_factory=Counter)
     first_seen: dict[str, tuple[str, int]] = field(default_factory=dict)
     pivots: list[tuple[str, str]] = field(default_factory=list)
     pivot_rows: dict[str, list[tuple[str, int, str]]] = field(default_factory=dict)
@@ -168,7 +265,16 @@ class _ConfigChecker:
             episode = MaskedReconstructionEpisode.model_validate(row)
         except ValidationError as exc:
             return [*problems, Problem(file, row_index, episode_id, _model_reason(exc))]
-        problems += [Problem(file, row_index, episode_id, violation) for violation in episode_violations(episode, **self.budgets)]
+        count_tokens = self.counter.for_tokenizer(episode.tokenizer) if self.counter is not None else None
+        if isinstance(count_tokens, str):
+            problems.append(Problem(file, row_index, episode_id, f"token_count: cannot recount: {count_tokens}"))
+            count_tokens = None
+        problems += [Problem(file, row_index, episode_id, violation) for violation in episode_violations(episode, **self.budgets, count_tokens=count_tokens)]
+        if count_tokens is None:
+            for index, (chunk, recorded) in enumerate(zip(episode.chunks, episode.chunk_n_tokens, strict=True)):
+                words = len(chunk.split())
+                if words > recorded:
+                    problems.append(Problem(file, row_index, episode_id, f"token_count: chunk {index} has {words:,} words, so at least as many tokens, but records {recorded:,}"))
         try:
             page_id_of(episode.pivot_passage_id)
         except ValueError:
@@ -176,6 +282,15 @@ class _ConfigChecker:
         else:
             self.pivots.append((split, episode.pivot_passage_id))
             self.pivot_rows.setdefault(episode.pivot_passage_id, []).append((file, row_index, episode.id))
+        if self.quality is not None:
+            within_sample = self.aligned[split] < self.quality.max_aligned
+            self.aligned[split] += 1
+            verdict = judge_episode(row, self.pool_texts if within_sample else None, self.quality.settings, self.alias_forms)
+            if self.pool_texts is not None and not within_sample:
+                verdict.unaligned_reason = "beyond the aligned sample (max_aligned)"
+            self.quality.add(verdict, episode.passage_ids.index(episode.pivot_passage_id))
+            answer_leak = any(p.code == "answer_leak" for p in problems)
+            problems += [Problem(file, row_index, episode_id, violation) for violation in verdict.problems(answers_reported=answer_leak)]
         return problems
 
     def split_problems(self, config_name: str) -> list[Problem]:
@@ -198,26 +313,38 @@ def _split_problems(config_name: str, pivots: list[tuple[str, str]], pivot_rows:
     return problems
 
 
-def _card_problems(folder: Path, configs: dict[str, dict[str, list[Path]]]) -> list[Problem]:
-    """The README's YAML header must declare every config folder, and each declared config must have shards."""
+def _card_problems(folder: Path, configs: dict[str, dict[str, list[Path]]]) -> tuple[list[Problem], dict[str, dict[str, int]]]:
+    """The README's YAML header must declare every config folder, and each declared config and split must have shards.
+
+    Also returns the episode counts the header declares ({config: {split: num_examples}}), to compare with the rows read.
+    """
     readme = folder / README_NAME
     if not readme.is_file():
-        return [Problem(README_NAME, None, None, "card: README.md is missing, so the Hub and load_dataset cannot see the configs")]
+        return [Problem(README_NAME, None, None, "card: README.md is missing, so the Hub and load_dataset cannot see the configs")], {}
     from huggingface_hub import DatasetCard
 
     try:
         data = DatasetCard.load(readme).data
     except Exception as exc:  # a broken YAML header surfaces as several exception types
-        return [Problem(README_NAME, None, None, f"card: the YAML header cannot be read: {exc}")]
+        return [Problem(README_NAME, None, None, f"card: the YAML header cannot be read: {exc}")], {}
     declared = {entry.get("config_name"): entry for entry in (data.get("configs") or []) if isinstance(entry, dict)}
     problems = [Problem(README_NAME, None, None, f"card: config {name!r} has shards but is not declared in the YAML header") for name in configs if name not in declared]
     problems += [Problem(README_NAME, None, None, f"card: config {name!r} is declared but has no shards") for name in declared if name not in configs]
     for name, entry in declared.items():
         if name not in configs:
             continue
-        declared_splits = {item.get("split") for item in entry.get("data_files") or [] if isinstance(item, dict)}
+        data_files = [item for item in entry.get("data_files") or [] if isinstance(item, dict)]
+        declared_splits = {item.get("split") for item in data_files}
         for split in configs[name]:
             if split not in declared_splits:
                 problems.append(Problem(README_NAME, None, None, f"card: split {split!r} of config {name!r} is not in its data_files"))
-    return problems
-
+        for item in data_files:
+            if item.get("split") not in configs[name]:
+                problems.append(Problem(README_NAME, None, None, f"card: split {item.get('split')!r} of config {name!r} is declared ({item.get('path')}) but no shard of it exists"))
+    infos = data.get("dataset_info") or []
+    counts: dict[str, dict[str, int]] = {}
+    for info in [infos] if isinstance(infos, dict) else infos:
+        if isinstance(info, dict):
+            name = info.get("config_name") or "default"
+            counts[name] = {s["name"]: s["num_examples"] for s in info.get("splits") or [] if isinstance(s, dict) and isinstance(s.get("num_examples"), int)}
+    return problems, counts

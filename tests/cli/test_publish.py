@@ -59,6 +59,31 @@ def test_validate_fails_naming_the_row_and_the_reason(built_dataset: Path) -> No
     assert "invalid: 1 problems in 1 of 10 rows (answer_leak 1)" in result.output
 
 
+def test_validate_report_prints_the_quality_table_and_json_for_comparing_builds(built_dataset: Path) -> None:
+    import json
+
+    result = runner.invoke(app, ["validate", str(built_dataset), "--report"], env=WIDE)
+    assert result.exit_code == 0, result.output
+    assert "quality of config mini" in result.output
+    assert re.search(r"partial-mask rate\s+│\s+0\.0%\s+│\s+0\.0%\s+│\s+0\.0%", result.output)
+    assert re.search(r"passages per document \(min / mean / max\)\s+│\s+3 / 3\.0 / 3", result.output)
+
+    as_json = runner.invoke(app, ["validate", str(built_dataset), "--json"], env=WIDE)
+    assert as_json.exit_code == 0, as_json.output
+    payload = json.loads(as_json.output)
+    assert payload["ok"] is True and payload["rows"] == {"mini": {"train": 6, "validation": 2, "test": 2}}
+    assert payload["quality"]["mini"]["splits"]["test"]["cross_split_documents"] == 0
+
+
+def test_validate_json_of_an_invalid_folder_exits_1_with_the_counts(built_dataset: Path) -> None:
+    import json
+
+    leave_answer_visible(built_dataset, "mini/train-00001-of-00002.parquet", row=1)
+    result = runner.invoke(app, ["validate", str(built_dataset), "--json"], env=WIDE)
+    assert result.exit_code == 1
+    assert json.loads(result.output)["problems_by_code"] == {"answer_leak": 1}
+
+
 def test_validate_missing_folder_is_one_line(tmp_path: Path) -> None:
     result = runner.invoke(app, ["validate", str(tmp_path / "nope")], env=WIDE)
     assert result.exit_code == 2
@@ -89,9 +114,15 @@ def hub() -> Iterator[FakeHub]:
     server.stop()
 
 
+def _push_env(hub: FakeHub, tmp_path: Path) -> dict[str, str]:
+    # A controlled environment: huggingface_hub also reads TRANSFORMERS_OFFLINE as offline mode.
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "HUGGING_FACE", "TRANSFORMERS_", "MEMTRAIN_"))}
+    # One attempt: retries are tested against the library (tests/publish/test_push.py); here they would only cost time.
+    return env | {"HF_ENDPOINT": hub.endpoint, "HF_HUB_DISABLE_XET": "1", "HF_HOME": str(tmp_path / "hf-home"), "COLUMNS": "220", "MEMTRAIN_HUB_ATTEMPTS": "1"}
+
+
 def _push(folder: Path, hub: FakeHub, tmp_path: Path, *args: str, token: str | None = TOKEN) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "HUGGING_FACE"))}
-    env |= {"HF_ENDPOINT": hub.endpoint, "HF_HUB_DISABLE_XET": "1", "HF_HOME": str(tmp_path / "hf-home"), "COLUMNS": "220"}
+    env = _push_env(hub, tmp_path)
     if token:
         env["HF_TOKEN"] = token
     command = [sys.executable, "-m", "memtrain_cli", "push", str(folder), "memtrain-org/episodes", *args]
@@ -132,7 +163,36 @@ def test_push_to_a_failing_hub_exits_non_zero_with_a_retry_hint(built_dataset: P
 def test_push_without_a_token_says_how_to_log_in(built_dataset: Path, hub: FakeHub, tmp_path: Path) -> None:
     result = _push(built_dataset, hub, tmp_path, token=None)
     assert result.returncode == 2
-    assert "no Hugging Face token: set HF_TOKEN or run `hf auth login`" in result.stderr.replace("\n", "")
+    assert "no Hugging Face token to push to memtrain-org/episodes: set HF_TOKEN or run `hf auth login`" in result.stderr.replace("\n", "")
+    assert hub.requests == []
+
+
+def test_push_dry_run_lists_the_upload_and_what_is_left_out_and_sends_nothing(built_dataset: Path, hub: FakeHub, tmp_path: Path) -> None:
+    (built_dataset / ".env").write_text(f"HF_TOKEN={TOKEN}\n")
+    (built_dataset / "thesis.txt").write_text("Chapter 1\n")
+    (tmp_path / "outside.txt").write_text("private\n")
+    (built_dataset / "link.txt").symlink_to(tmp_path / "outside.txt")
+
+    result = _push(built_dataset, hub, tmp_path, "--dry-run", token=None)
+
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "would upload 10 files" in out and "README.md" in out and "mini/test-00001-of-00002.parquet" in out
+    assert "left out .env: looks like a secret: never uploaded" in out
+    assert "left out thesis.txt: not part of the dataset" in out
+    assert "left out link.txt: symlink to something outside the folder: not followed" in out
+    assert "left out pool/passages-00000.parquet: passage pool: upload it with --include-pool" in out
+    assert "look like secrets" in result.stderr and "dry run: nothing was sent" in out
+    assert hub.requests == [] and TOKEN not in out + result.stderr
+
+
+def test_push_of_a_bad_repo_id_fails_before_anything_else(built_dataset: Path, hub: FakeHub, tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "memtrain_cli", "push", str(built_dataset), "not a repo"],
+        env={**_push_env(hub, tmp_path), "HF_TOKEN": TOKEN}, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "'not a repo' is not a Hub repo id" in result.stderr and "Traceback" not in result.stderr
     assert hub.requests == []
 
 

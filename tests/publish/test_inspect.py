@@ -90,3 +90,24 @@ def test_bad_choices_are_clear_errors(built_dataset: Path, dataset_factory: Data
     dataset_factory("beta", {"train": 1}, page_offset=50)
     with pytest.raises(InputError, match=r"several configs \(alpha, beta\); pick one with --config-name"):
         load_episode(folder)
+
+
+def test_markup_in_titles_and_terminal_sequences_in_text_are_shown_never_interpreted(built_dataset: Path) -> None:
+    """A title like `[/]` once crashed rich; an ESC sequence in a chunk could set the terminal's window title."""
+    view = load_episode(built_dataset, split="train", index=0)
+    episode = view.episode.model_copy(deep=True)
+    episode.pivot_title = "Close [/] and [bold red]shout[/bold red]"
+    osc_title = "\x1b]0;pwned\x07"
+    episode.chunks[0] = f"{osc_title}Before \x1b[31mred\x1b[0m after\x00. {episode.chunks[0]}"
+    episode.answers[0] = "[link=http://evil]x[/link]"
+    view.episode = episode
+
+    console = Console(record=True, width=200, force_terminal=True, color_system="truecolor")
+    for item in episode_renderables(view):
+        console.print(item)
+    raw = console.export_text(styles=False)
+
+    assert "Close [/] and [bold red]shout[/bold red]" in raw
+    assert "[link=http://evil]x[/link]" in raw
+    assert "\\x1b]0;pwned\\x07Before \\x1b[31mred\\x1b[0m after\\x00." in raw
+    assert "\x1b" not in raw and "\x07" not in raw and "\x00" not in raw

@@ -123,3 +123,60 @@ def test_hub_id_offline_is_a_clear_error() -> None:
     with pytest.raises(InputError, match="memtrain-test-org/not-cached"):
         validate_dataset("memtrain-test-org/not-cached")
 
+
+
+# --- Broken datasets that once passed (issue 13.5) ----------------------------------------------
+
+
+def test_a_declared_split_whose_shards_were_all_deleted_fails(built_dataset: Path) -> None:
+    for shard in built_dataset.glob("mini/test-*"):
+        shard.unlink()
+
+    report = validate_dataset(built_dataset)
+
+    reasons = [p.reason for p in report.problems]
+    assert not report.ok
+    assert "card: split 'test' of config 'mini' is declared (mini/test-*) but no shard of it exists" in reasons
+    assert "card: config 'mini' split 'test' declares 2 episodes, the shards hold 0" in reasons
+
+
+def test_one_deleted_shard_fails_by_the_episode_count_the_card_declares(built_dataset: Path) -> None:
+    (built_dataset / "mini" / "train-00000-of-00002.parquet").unlink()
+
+    reasons = [p.reason for p in validate_dataset(built_dataset).problems]
+
+    assert "card: config 'mini' split 'train' declares 6 episodes, the shards hold 3" in reasons
+
+
+def test_a_chunk_grown_by_two_million_words_with_its_count_unchanged_fails(built_dataset: Path) -> None:
+    shard = built_dataset / "mini" / "train-00000-of-00002.parquet"
+    _rewrite(shard, lambda rows: rows[-1]["chunks"].__setitem__(-1, rows[-1]["chunks"][-1] + " word" * 2_000_000))
+
+    problems = [p for p in validate_dataset(built_dataset).problems if p.code == "token_count"]
+
+    assert len(problems) == 1
+    assert problems[0].file == "mini/train-00000-of-00002.parquet" and problems[0].row == 2
+    assert problems[0].reason.startswith("token_count: chunk 2 has 2,000,0") and "so at least as many tokens, but records 15" in problems[0].reason
+
+
+@pytest.mark.slow  # loads the real tokenizer (about 10 s on a busy 2-core machine)
+def test_recount_uses_the_records_tokenizer(built_dataset: Path) -> None:
+    from memtrain_data.models import load_tokenizer
+
+    tokenizer = load_tokenizer(pq.read_table(built_dataset / "mini" / "test-00000-of-00002.parquet").column("tokenizer")[0].as_py())
+
+    def true_counts(rows: list[dict]) -> None:
+        for row in rows:
+            row["chunk_n_tokens"] = [len(tokenizer(chunk, add_special_tokens=False)["input_ids"]) for chunk in row["chunks"]]
+            row["n_tokens"] = sum(row["chunk_n_tokens"])
+
+    _rewrite(built_dataset / "mini" / "test-00000-of-00002.parquet", true_counts)
+
+    report = validate_dataset(built_dataset, recount_tokens=True)
+
+    # The fixture's counts are made up (about 200 per chunk of ~25 tokens); only the rewritten shard is exact.
+    flagged = {p.file for p in report.problems if p.code == "token_count"}
+    assert "mini/test-00000-of-00002.parquet" not in flagged
+    assert "mini/test-00001-of-00002.parquet" in flagged and len(flagged) == 5
+    # Without the recount, the word bound alone passes them all.
+    assert not [p for p in validate_dataset(built_dataset).problems if p.code == "token_count"]
