@@ -83,11 +83,12 @@ def build_dataset(
             return _run_stages(config, progress, command)
         except MemtrainError:
             raise
-        except OSError as exc:
-            raise (user_error_from_os_error(exc, str(config.output)) or exc) from None
-        except RuntimeError as exc:
+        except (OSError, RuntimeError) as exc:
             # A stage reports a failed task as RuntimeError; a full disk inside it is still the user's.
-            raise (user_error_from_os_error(exc, str(config.output)) or exc) from None
+            user_error = user_error_from_os_error(exc, str(config.output))
+            if user_error is None:
+                raise
+            raise user_error from exc
 
 
 def check_push_target(repo_id: str) -> None:

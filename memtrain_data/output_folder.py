@@ -21,7 +21,7 @@ import socket
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from memtrain_data.errors import InputError, OutputInUseError, user_error_from_os_error
 
@@ -65,8 +65,15 @@ def prepare_output(output: Path, *, config_name: str, overwrite: bool = False) -
                 )
         (output / WORKING_STATE).mkdir(exist_ok=True)
     except OSError as exc:
-        raise (user_error_from_os_error(exc, str(output)) or exc) from None
+        _raise_as_user_error(exc, output)
     return notes
+
+
+def _raise_as_user_error(exc: OSError, output: Path) -> NoReturn:
+    user_error = user_error_from_os_error(exc, str(output))
+    if user_error is None:
+        raise exc
+    raise user_error from exc
 
 
 def _remove_build_outputs(output: Path, config_name: str) -> list[str]:
@@ -128,7 +135,7 @@ def output_lock(output: Path, command: str | None = None) -> Iterator[dict[str, 
     try:
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     except OSError as exc:
-        raise (user_error_from_os_error(exc, str(output)) or exc) from None
+        _raise_as_user_error(exc, output)
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -108,7 +108,9 @@ sys.path.insert(0, {repo!r})
 from memtrain_data.pipeline.executors import make_executor
 
 def sleepy_task(data, rank=0, world_size=1):
-    Path({pids!r}, f"worker-{{rank}}").write_text(str(os.getpid()))
+    pid_file = Path({pids!r}, f"worker-{{rank}}")
+    pid_file.with_suffix(".tmp").write_text(str(os.getpid()))
+    pid_file.with_suffix(".tmp").replace(pid_file)  # complete once visible
     time.sleep(120)
     yield from ()
 
@@ -128,9 +130,9 @@ def test_pool_workers_end_when_only_their_parent_is_killed(tmp_path: Path, start
     parent = subprocess.Popen([sys.executable, str(script)], start_new_session=True)
     descendants: list[psutil.Process] = []
     try:
-        wait_for(lambda: len(list(pids.iterdir())) == 2, 120, "both workers to start their task")
+        wait_for(lambda: len(list(pids.glob("worker-*[0-9]"))) == 2, 120, "both workers to start their task")
         descendants = psutil.Process(parent.pid).children(recursive=True)
-        workers = {int(path.read_text()) for path in pids.iterdir()}
+        workers = {int(path.read_text()) for path in pids.glob("worker-*[0-9]")}
         assert workers <= {child.pid for child in descendants}
 
         parent.send_signal(signal.SIGKILL)
