@@ -65,6 +65,23 @@ def test_local_executor_never_starts_more_workers_than_tasks(tmp_path: Path) -> 
     assert executor.workers == 1
 
 
+def test_a_command_step_runs_its_command_line_and_fails_when_it_fails(tmp_path: Path) -> None:
+    from memtrain_data.pipeline.executors import CommandStep
+
+    marker = tmp_path / "ran"
+    list(CommandStep([sys.executable, "-c", f"open({str(marker)!r}, 'w').write('yes')"]).run())
+    assert marker.read_text() == "yes"
+    with pytest.raises(subprocess.CalledProcessError):
+        list(CommandStep([sys.executable, "-c", "raise SystemExit(3)"]).run())
+
+
+def test_executor_kind_and_workers_can_be_given_without_any_build_settings(tmp_path: Path) -> None:
+    executor = make_executor([write_rank_file(str(tmp_path))], tasks=4, kind="local", workers=3, logging_dir=tmp_path / "l", job_name="t")
+    assert executor.workers == 3
+    with pytest.raises(ConfigError, match="unknown executor 'mars'"):
+        make_executor([], tasks=1, kind="mars", logging_dir=tmp_path / "m", job_name="t")
+
+
 # --------------------------------------------------------------------------- Ray
 
 
@@ -313,6 +330,11 @@ def test_build_dataset_on_slurm_chains_the_pool_array_and_a_finish_job_to_a_comp
     ]
     stats = json.loads((output / "stats.json").read_text())
     assert stats["pool"]["tasks"] == 3 and stats["pool"]["tasks_skipped"] == 3, "the finish job reuses the array's pool"
+    # The finish job runs the CLI on the settings saved at submission, not an import of the builder.
+    request = json.loads((output / ".memtrain" / "logs" / "slurm-finish-mini" / "request.json").read_text())
+    assert request["config"]["executor"] == "local" and request["config"]["workers"] == 2
+    finish_log = (fake_slurm / "job-3-0.out").read_text()
+    assert "memtrain_cli build-dataset --finish-saved-build" in finish_log
     assert stats["configs"]["mini"]["episodes_total"] == 3
     assert list((output / "mini").glob("train-*.parquet"))
 
