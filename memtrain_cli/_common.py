@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from memtrain_data.errors import MemtrainError
+from memtrain_data.errors import MemtrainError, user_error_from_os_error
 
 console = Console()
 err_console = Console(stderr=True)
@@ -43,6 +43,11 @@ def report_errors(command: F) -> F:
         except Exception as exc:
             if os.environ.get("MEMTRAIN_DEBUG"):
                 raise
+            # A full disk or a read-only folder is the user's to fix, wherever it surfaced.
+            user_error = user_error_from_os_error(exc)
+            if user_error is not None:
+                err_console.print(f"[bold red]error:[/] {escape(str(user_error))}", highlight=False, soft_wrap=True)
+                raise typer.Exit(user_error.exit_code) from None
             message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
             err_console.print(
                 f"[bold red]internal error:[/] {type(exc).__name__}: {escape(message)} "

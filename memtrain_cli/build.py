@@ -65,11 +65,30 @@ def build_dataset(
         bool | None,
         typer.Option("--create-pr", help="Open a Hub pull request instead of pushing to the branch."),
     ] = None,
+    overwrite: Annotated[
+        bool,
+        typer.Option(
+            "--overwrite",
+            help="Build in a non-empty folder that is not a memtrain build (its README.md, stats.json, pool/ and config folder are replaced).",
+        ),
+    ] = False,
+    finish_saved_build: Annotated[
+        Path | None,
+        typer.Option("--finish-saved-build", hidden=True, help="Internal: run a build saved by a Slurm launch (its finish job)."),
+    ] = None,
 ) -> None:
     """Build a MemTrain proxy-task dataset: dump → clean passages → masked-reconstruction episodes with recall probes."""
     from memtrain_data.build import build_dataset as run_build
+    from memtrain_data.build import finish_saved_build as run_saved_build
     from memtrain_data.build_config import resolve_build_config
 
+    if finish_saved_build is not None:
+        # A Slurm build's finish job: the settings were checked and saved when it was submitted.
+        with RichProgress(console) as progress:
+            result = run_saved_build(finish_saved_build, progress=progress)
+        console.print(stats_table(result.stats))
+        console.print(f"[green]done[/]: {result.output}")
+        return
     flags: dict[str, Any] = {
         "output": output,
         "dump": dump or None,
@@ -99,7 +118,9 @@ def build_dataset(
         f"[bold]memtrain build-dataset[/]: input {source}; preset [cyan]{settings.preset}[/]; output {settings.output}"
     )
     with RichProgress(console) as progress:
-        result = run_build(settings, progress=progress, command=shlex.join(["memtrain", *sys.argv[1:]]))
+        result = run_build(
+            settings, progress=progress, command=shlex.join(["memtrain", *sys.argv[1:]]), overwrite=overwrite
+        )
     console.print(stats_table(result.stats))
     if "slurm" in result.stats:
         console.print(f"[green]submitted[/]: Slurm jobs write {result.output}; rerun the same command to resubmit unfinished tasks")

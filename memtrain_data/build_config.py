@@ -5,6 +5,7 @@ Precedence, lowest first: field defaults, the preset, a YAML `--config` file, fl
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -147,6 +148,8 @@ class BuildConfig:
         self._check_answer_settings()
         if self.config_name is None:
             self.config_name = self.preset
+        check_config_name(str(self.config_name))
+        check_numeric_settings(self)
 
     def _check_answer_settings(self) -> None:
         """Answer labels known and within entity_labels; an evidence rule a document can meet."""
@@ -184,3 +187,36 @@ def resolve_build_config(yaml_path: Path | None, flags: dict[str, Any]) -> Build
     if preset not in PRESETS:
         raise ConfigError(f"unknown preset '{preset}'; choose one of: {', '.join(PRESETS)}")
     return build_config(BuildConfig, preset_values={"preset": preset, **PRESETS[preset]}, yaml_path=yaml_path, overrides=flags)
+
+
+# A config name becomes a folder under --output and a Hub config name: letters, digits, '.', '_'
+# and '-' (a subset of what the Hub accepts, with no path separator or '..'), and never a name
+# memtrain itself uses in the folder.
+_CONFIG_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,62}[A-Za-z0-9])?$")
+RESERVED_CONFIG_NAMES = frozenset({"pool", "readme.md", "stats.json", "figures"})
+# Numbers that bound what a build holds: checked up front so a bad value fails here, not in a task.
+_MAX_SEED = 2**63 - 1
+
+
+def check_config_name(name: str) -> None:
+    """Refuse a config name that is not a safe folder and Hub config name (one-line ConfigError)."""
+    if not _CONFIG_NAME.fullmatch(name) or ".." in name:
+        raise ConfigError(
+            f"config name {name!r} is not allowed: use 1-64 letters, digits, '.', '_' or '-', "
+            "starting and ending with a letter or digit (e.g. 'mini', 'paper-2016')"
+        )
+    if name.lower() in RESERVED_CONFIG_NAMES:
+        raise ConfigError(f"config name {name!r} is reserved (memtrain uses it in the output folder); choose another")
+
+
+def check_numeric_settings(config: BuildConfig) -> None:
+    """Bounds of the numeric settings that `__post_init__` does not check for the presets."""
+    if not 0 <= config.seed <= _MAX_SEED:
+        raise ConfigError(f"seed must be between 0 and {_MAX_SEED:,} (a 63-bit integer), got {config.seed}")
+    for name in ("max_page_bytes", "pages_per_task"):
+        if getattr(config, name) < 1:
+            raise ConfigError(f"{name} must be at least 1, got {getattr(config, name)}")
+    if config.pool_size is not None and config.pool_size < 1:
+        raise ConfigError(f"pool_size must be at least 1 (or unset for the whole pool), got {config.pool_size}")
+    if not config.page_timeout_s > 0:
+        raise ConfigError(f"page_timeout_s must be above 0, got {config.page_timeout_s}")

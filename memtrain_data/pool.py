@@ -104,7 +104,7 @@ def pool_pipeline(plan: SourcePlan, config: BuildConfig, output_dir: Path) -> li
     ]
 
 
-def _plan_record(plan: SourcePlan, config: BuildConfig) -> dict[str, Any]:
+def plan_record(plan: SourcePlan, config: BuildConfig) -> dict[str, Any]:
     """What fixes the pool's content: the units (by name, range and size) and the pool settings."""
 
     def unit_record(unit: InputUnit) -> dict[str, Any]:
@@ -124,7 +124,7 @@ def _plan_record(plan: SourcePlan, config: BuildConfig) -> dict[str, Any]:
     }
 
 
-def _check_same_plan(logging_dir: Path, record: dict[str, Any], output: Path) -> None:
+def check_same_plan(logging_dir: Path, record: dict[str, Any], output: Path) -> None:
     """Refuse to resume a pool that was started from other input or settings (it would mix both)."""
     path = logging_dir / _PLAN_FILE
     if path.is_file():
@@ -149,7 +149,8 @@ def _make_executor(pipeline: list[PipelineStep], tasks: int, config: BuildConfig
     # Pool workers only parse text (no torch, no tokenizers): forking them saves each one the ~2 s
     # re-import of datatrove, pyarrow and mwparserfromhell that forkserver costs (1.45x → 1.75x on 2 cores).
     return make_executor(
-        pipeline, tasks=tasks, config=config, logging_dir=logging_dir, job_name="memtrain-pool", start_method="fork"
+        pipeline, tasks=tasks, kind=config.executor, workers=config.workers, logging_dir=logging_dir,
+        job_name="memtrain-pool", start_method="fork",
     )
 
 
@@ -184,7 +185,7 @@ def build_passage_pool(
     """
     progress = progress or NullProgress()
     if config.executor == "slurm":
-        raise ConfigError("on Slurm the pool is submitted as a job array by build_dataset (launch_slurm_build), not run here")
+        raise ConfigError("on Slurm the pool is submitted as a job array by memtrain_data.build (a Slurm build), not run here")
     plan = plan_pool_input(config, pages_per_task=pages_per_task)
     progress.log(f"pool input: {'the bundled sample wiki' if config.uses_bundled_sample else plan.description}")
     for note in plan.notes:
@@ -193,7 +194,7 @@ def build_passage_pool(
     output_dir = pool_dir(config.output)
     logging_dir = pool_logging_dir(config.output)
     tasks = len(plan.units)
-    _check_same_plan(logging_dir, _plan_record(plan, config), config.output)
+    check_same_plan(logging_dir, plan_record(plan, config), config.output)
     names = stage_names(plan)
     pipeline = pool_pipeline(plan, config, output_dir)
     executor = _make_executor(pipeline, tasks, config, logging_dir)

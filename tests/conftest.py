@@ -11,6 +11,31 @@ import pytest
 if TYPE_CHECKING:
     from memtrain_data.agent.backends.transformers_backend import TransformersBackend
 
+# The caller's environment must not change what the tests see (e.g. TRANSFORMERS_OFFLINE=1,
+# common on clusters, also puts huggingface_hub offline). Settings of the Hub, model and cluster
+# libraries and of memtrain itself are dropped here, for this process and every subprocess it
+# starts; where caches live is kept, so locally cached models are still found.
+CALLER_SETTING_PREFIXES = (
+    "HF_", "HUGGING_FACE", "HUGGINGFACE_", "TRANSFORMERS_", "DATASETS_", "TOKENIZERS_", "SENTENCE_TRANSFORMERS_",
+    "TRL_", "ACCELERATE_", "MEMTRAIN_", "SLURM_", "RAY_", "OPENAI_",
+)  # fmt: skip
+KEPT_CALLER_SETTINGS = frozenset(
+    {"HF_HOME", "HF_HUB_CACHE", "HF_DATASETS_CACHE", "HF_ASSETS_CACHE", "TRANSFORMERS_CACHE", "MEMTRAIN_SHARED_DIR"}
+)
+
+
+def controlled_environment(environ: dict[str, str]) -> dict[str, str]:
+    """`environ` without the caller's library settings (see CALLER_SETTING_PREFIXES)."""
+    return {
+        key: value
+        for key, value in environ.items()
+        if key in KEPT_CALLER_SETTINGS or not key.startswith(CALLER_SETTING_PREFIXES)
+    }
+
+
+for _key in set(os.environ) - set(controlled_environment(dict(os.environ))):
+    del os.environ[_key]
+
 # Tests never reach the Hub: real loading code runs against local folders and caches.
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["HF_DATASETS_OFFLINE"] = "1"

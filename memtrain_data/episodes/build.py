@@ -10,7 +10,8 @@ The work split, chosen so that output never depends on `--workers`:
    (seed, passage id), and the split's pool rows (`rows-<split>.npy`): documents draw only
    from their own split's pages. A split that must hold episodes but cannot fill one
    document from its own pages is a one-line error naming it.
-2. The number of tasks is fixed by the request: ceil(num_episodes / EPISODES_PER_TASK).
+2. The number of tasks is fixed by the request (`num_tasks`: 5 to 500 episodes per task), after
+   `num_episodes` is capped by the number of candidate pivots (one episode per pivot).
    Task `r` owns candidates r, r + tasks, r + 2·tasks, … of each split and a fixed target
    per split (`splits.share_of_task`). It walks its own candidates in order until the target
    is met; a dropped candidate is counted with its reason and the next one is taken. No task
@@ -31,7 +32,7 @@ import shutil
 import threading
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -46,8 +47,12 @@ if TYPE_CHECKING:
     from memtrain_data.build_config import BuildConfig
     from memtrain_data.episodes.builder import EpisodeContext
 
-# Episodes each task is responsible for; fixes the number of tasks from the request alone.
-EPISODES_PER_TASK = 5
+# Episodes each task is responsible for: at least MIN, at most MAX (a task holds its episodes in
+# memory until it writes its shard), and about TARGET_TASKS tasks in between. Depends on the
+# request alone, so the task count never depends on --workers.
+MIN_EPISODES_PER_TASK = 5
+MAX_EPISODES_PER_TASK = 500
+TARGET_TASKS = 256
 # Settings that do not change the records: leaving them out lets a rerun with other values resume.
 _NON_RECORD_SETTINGS = frozenset(
     {"output", "workers", "executor", "push_to_hub", "private", "revision", "create_pr", "page_timeout_s"}
@@ -122,7 +127,8 @@ def passages_per_episode(config: BuildConfig) -> int:
 
 
 def num_tasks(num_episodes: int) -> int:
-    return max(1, math.ceil(num_episodes / EPISODES_PER_TASK))
+    per_task = min(MAX_EPISODES_PER_TASK, max(MIN_EPISODES_PER_TASK, math.ceil(num_episodes / TARGET_TASKS)))
+    return max(1, math.ceil(num_episodes / per_task))
 
 
 # --- worker side -----------------------------------------------------------------------------
@@ -422,7 +428,7 @@ def _prepare(config: BuildConfig, progress: ProgressReporter) -> tuple[WorkPaths
     from memtrain_data.nlp import load_spacy_ner, spacy_model_version
 
     if config.executor == "slurm":
-        raise ConfigError("on Slurm the episodes run inside the finish job of build_dataset (launch_slurm_build), not here")
+        raise ConfigError("on Slurm the episodes run inside the finish job of a Slurm build (memtrain_data.build), not here")
     paths = work_paths(config)
     if not pool_files(config.output):
         raise InputError(f"no passage pool in {config.output / 'pool'} (expected passages-*.parquet); build the pool first")
@@ -437,16 +443,29 @@ def _prepare(config: BuildConfig, progress: ProgressReporter) -> tuple[WorkPaths
         raise InputError(
             f"the passage pool has {len(view)} passages but one '{config.preset}' episode needs {needed} "
             f"(1 pivot + {config.related_passages} related + {config.random_passages} random); "
-            "use a larger dump, raise --pool-size, or choose --preset mini"
+            + "use a larger dump"
+            + (" or raise --pool-size" if config.pool_size is not None else "")
+            # never suggest the preset already in use
+            + (" or choose --preset mini" if config.preset != "mini" else "")
         )
     progress.log(f"episodes: indexing {len(view):,} passages with {config.retriever}")
     index = build_index(config.retriever, view.texts(), paths.root, pool_fingerprint, config.dense_model)
+    paths.state.mkdir(parents=True, exist_ok=True)
+    candidates, split_sizes = _write_plan(config, paths)
+    possible = sum(candidates.values())
+    if config.num_episodes > possible:
+        # One episode per pivot: asking for more only plans tasks that cannot find one.
+        progress.log(
+            f"episodes: --num-episodes {config.num_episodes:,} capped to {possible:,}, "
+            "the number of candidate pivots in the pool"
+        )
+        config = replace(config, num_episodes=max(possible, 1))
+    check_split_capacity(config, split_sizes)
     tasks = num_tasks(config.num_episodes)
     _reset_if_stale(paths, _settings_fingerprint(config, pool_fingerprint, tasks), progress)
-    candidates, split_sizes = _write_plan(config, paths)
-    check_split_capacity(config, split_sizes)
     alias_info = _build_aliases(config, paths)
     facts = {
+        "num_episodes": config.num_episodes,
         "split_sizes": split_sizes,
         "alias_rows": alias_info.rows,
         "alias_redirects": alias_info.redirects,
@@ -549,7 +568,8 @@ def shortfall_message(config_name: str, stats: dict[str, Any]) -> str:
             parts.append(f"{split} {got}/{wanted} from {stats['candidate_pivots'][split]:,} candidate pivots")
     dropped = ", ".join(f"{reason} {count}" for reason, count in stats["dropped"].items()) or "none"
     return (
-        f"wrote {stats['episodes_total']} of {sum(stats['episodes_requested'].values())} requested '{config_name}' "
+        f"wrote {stats['episodes_total']} of {stats.get('episodes_asked', sum(stats['episodes_requested'].values()))} "
+        f"requested '{config_name}' "
         f"episodes: the pool ran out of pivots ({'; '.join(parts)}; dropped: {dropped}); use a larger dump"
     )
 
@@ -581,6 +601,8 @@ def build_episodes(config: BuildConfig, progress: ProgressReporter | None = None
     progress = progress or NullProgress()
     started = time.perf_counter()
     paths, facts = _prepare(config, progress)
+    asked = config.num_episodes
+    config = replace(config, num_episodes=facts["num_episodes"])
     tasks = facts["tasks"]
     done_before = _finished_tasks(paths)
     if done_before == tasks:
@@ -591,7 +613,8 @@ def build_episodes(config: BuildConfig, progress: ProgressReporter | None = None
     if done_before:
         progress.advance("episodes", done_before)
     executor = make_executor(
-        [_episode_step(config, tasks, facts["tokenizer_path"])], tasks=tasks, config=config, logging_dir=paths.logs,
+        [_episode_step(config, tasks, facts["tokenizer_path"])], tasks=tasks, kind=config.executor,
+        workers=config.workers, logging_dir=paths.logs,
         job_name=f"memtrain-episodes-{paths.config_name}",
     )
     stop = threading.Event()
@@ -616,7 +639,9 @@ def build_episodes(config: BuildConfig, progress: ProgressReporter | None = None
     progress.finish("episodes")
 
     stats = _aggregate(config, paths, tasks, facts, time.perf_counter() - started)
-    requested, written = config.num_episodes, stats["episodes_total"]
+    # What the user asked for, before the cap by candidate pivots: a shortfall is announced against it.
+    stats["episodes_asked"] = asked
+    requested, written = asked, stats["episodes_total"]
     if written < requested:
         progress.log(f"warning: {shortfall_message(paths.config_name, stats)}")
     files = sorted(paths.shards.glob("*-of-*.parquet")) if paths.shards.is_dir() else []

@@ -1,32 +1,22 @@
 """Where a build's datatrove pipelines run: this machine, a Slurm cluster, or a Ray cluster.
 
 `make_executor` turns a pipeline (a list of datatrove steps) and a task count into the
-executor `--executor` names. The pipeline and the number of tasks never depend on the
-executor, so the same command writes the same shards everywhere; only where tasks run changes.
+executor `--executor` names. This module knows nothing about what the pipelines do: the
+pipeline and the number of tasks never depend on the executor, so the same command writes
+the same shards everywhere; only where tasks run changes. Local worker processes end with
+the process that started them (`executor.exit_with_parent`).
 
 - `local`: datatrove's `LocalPipelineExecutor` (console logging kept off the terminal),
   `--workers` tasks at a time on this machine.
 - `ray`: datatrove's `RayPipelineExecutor`, `--workers` tasks at a time, one CPU each. It joins
   the cluster named by `RAY_ADDRESS`, or starts a local one (`ray.init()`) when it is unset.
-  `run()` blocks until every task is done, so the build runs exactly as with `local`: the
-  driver (the `memtrain build-dataset` process) sequences pool → index → episodes → card.
+  `run()` blocks until every task is done, exactly as with `local`.
   Needs the `ray` extra (`pip install 'memtrain[ray]'`).
-- `slurm`: datatrove's `SlurmPipelineExecutor` (job arrays). `run()` only *submits* jobs, so
-  a Slurm build cannot be sequenced in-process; `launch_slurm_build` chains it instead:
-
-  1. the passage pool as one job array, one array task per input unit (a multistream dump
-     gives one unit per byte range, so one 24 GB file feeds hundreds of array tasks);
-  2. a *finish* job, one task with `--workers` CPUs, started by Slurm once the whole array
-     succeeded (`--dependency=afterok`). It runs the rest of the build on one node exactly as
-     the local executor would: the pool tasks are found complete and skipped, the BM25 index is
-     built once, the episode tasks run on that node's cores, then the dataset card (and the
-     optional Hub upload) is written.
-
-  The episode stage stays on one node because its tasks read the pool view, the retrieval
-  index and the pivot plan that the driver writes first; at paper scale (30k episodes) one
-  node's cores are enough, whereas the pool (millions of pages) is what needs the array.
-  Rerunning the same command resubmits only the pool tasks without a completion marker, and
-  the finish job resumes whatever the episode stage left undone.
+- `slurm`: datatrove's `SlurmPipelineExecutor` (job arrays). `run()` only *submits* jobs; a
+  later job waits for an earlier one with `depends` (`--dependency=afterok`). `CommandStep`
+  lets such a job run a command line, so a chain of jobs can end in a program's own entry
+  point (memtrain's build chains its pool array to a finish job this way, see
+  `memtrain_data/build.py`).
 
   Slurm settings come from the environment (all optional but the partition):
   `MEMTRAIN_SLURM_PARTITION`, `MEMTRAIN_SLURM_TIME` (default 24:00:00),
@@ -44,7 +34,7 @@ import shlex
 import subprocess
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -54,9 +44,6 @@ from memtrain_data.errors import ConfigError, MissingDependencyError
 
 if TYPE_CHECKING:
     from datatrove.executor.base import PipelineExecutor
-
-    from memtrain_data.build_config import BuildConfig
-    from memtrain_data.progress import ProgressReporter
 
 EXECUTORS: tuple[str, ...] = ("local", "ray", "slurm")
 RAY_INSTALL_HINT = "pip install 'memtrain[ray]'"
@@ -137,43 +124,50 @@ def make_executor(
     pipeline: list[Any],
     *,
     tasks: int,
-    config: BuildConfig,
     logging_dir: Path | str,
     job_name: str,
+    kind: str | None = None,
+    workers: int | None = None,
+    config: Any = None,
     depends: PipelineExecutor | None = None,
     cpus_per_task: int = 1,
     skip_completed: bool = True,
     start_method: str = "forkserver",
 ) -> PipelineExecutor:
-    """The datatrove executor `config.executor` names, running `pipeline` as `tasks` tasks.
+    """The datatrove executor named `kind` (local, ray or slurm), running `pipeline` as `tasks` tasks.
 
-    `logging_dir` holds datatrove's logs, per-task stats and completion markers (so a rerun
-    skips finished tasks). `job_name` names the Slurm job; `depends` is an executor of the
-    same kind that must finish first (Slurm: `afterok` dependency). `cpus_per_task` is what
-    one task reserves on Slurm and Ray. `start_method` is how local worker processes start:
-    `forkserver` (safe with torch and tokenizers) or `fork` (no re-imports in each worker).
+    `kind` and `workers` (tasks at once) may instead come from `config`, any settings object
+    with `.executor` and `.workers`. `logging_dir` holds datatrove's logs, per-task stats and
+    completion markers (so a rerun skips finished tasks). `job_name` names the Slurm job;
+    `depends` is an executor of the same kind that must finish first (Slurm: `afterok`
+    dependency). `cpus_per_task` is what one task reserves on Slurm and Ray. `start_method`
+    is how local worker processes start: `forkserver` (safe with torch and tokenizers) or
+    `fork` (no re-imports in each worker).
     """
+    kind = kind if kind is not None else getattr(config, "executor", "local")
+    workers = workers if workers is not None else int(getattr(config, "workers", 1))
     if tasks < 1:
         raise ValueError(f"a pipeline needs at least one task, got {tasks}")
-    if config.executor == "local":
+    if kind == "local":
         from memtrain_data.pipeline.executor import QuietLocalExecutor
 
         return QuietLocalExecutor(
             pipeline,
             tasks=tasks,
-            workers=min(config.workers, tasks),
+            workers=min(workers, tasks),
             logging_dir=str(logging_dir),
             depends=depends,
             skip_completed=skip_completed,
             start_method=start_method,
         )
-    if config.executor == "ray":
-        return _ray_executor(pipeline, tasks, config, logging_dir, depends, cpus_per_task, skip_completed)
-    if config.executor == "slurm":
-        return _slurm_executor(
-            pipeline, tasks, SlurmSettings.from_env(), logging_dir, job_name, depends, cpus_per_task, skip_completed
+    if kind == "ray":
+        return _ray_executor(pipeline, tasks, workers, logging_dir, depends, cpus_per_task, skip_completed)
+    if kind == "slurm":
+        return slurm_executor(
+            pipeline, tasks=tasks, settings=SlurmSettings.from_env(), logging_dir=logging_dir, job_name=job_name,
+            depends=depends, cpus_per_task=cpus_per_task, skip_completed=skip_completed,
         )
-    raise ConfigError(f"unknown executor '{config.executor}'; choose one of: {', '.join(EXECUTORS)}")
+    raise ConfigError(f"unknown executor '{kind}'; choose one of: {', '.join(EXECUTORS)}")
 
 
 def require_ray() -> Any:
@@ -190,7 +184,7 @@ def require_ray() -> Any:
 def _ray_executor(
     pipeline: list[Any],
     tasks: int,
-    config: BuildConfig,
+    workers: int,
     logging_dir: Path | str,
     depends: PipelineExecutor | None,
     cpus_per_task: int,
@@ -211,7 +205,7 @@ def _ray_executor(
         return RayPipelineExecutor(
             pipeline,
             tasks=tasks,
-            workers=min(config.workers, tasks),
+            workers=min(workers, tasks),
             depends=depends,
             skip_completed=skip_completed,
             logging_dir=str(logging_dir),
@@ -220,16 +214,18 @@ def _ray_executor(
         )
 
 
-def _slurm_executor(
+def slurm_executor(
     pipeline: list[Any],
+    *,
     tasks: int,
     settings: SlurmSettings,
     logging_dir: Path | str,
     job_name: str,
-    depends: PipelineExecutor | None,
-    cpus_per_task: int,
-    skip_completed: bool,
+    depends: PipelineExecutor | None = None,
+    cpus_per_task: int = 1,
+    skip_completed: bool = True,
 ) -> PipelineExecutor:
+    """datatrove's Slurm executor: `pipeline` as a job array of `tasks` array tasks (submitted by `run()`)."""
     from datatrove.executor.slurm import SlurmPipelineExecutor
 
     return SlurmPipelineExecutor(
@@ -252,162 +248,42 @@ def _slurm_executor(
     )
 
 
-# --------------------------------------------------------------------------- Slurm build
+# --------------------------------------------------------------------------- commands as jobs
 
 
-class _TaskLogProgress:
-    """Progress of a build inside a Slurm job: its notes and warnings go to the job's task log."""
+class CommandStep(PipelineStep):
+    """A datatrove step that runs one command line and fails when it fails; yields no documents.
 
-    def start(self, stage: str, total: int | None = None) -> None:
-        from datatrove.utils.logging import logger
-
-        logger.info(f"{stage}: started ({total} tasks)")
-
-    def advance(self, stage: str, amount: int = 1) -> None:
-        pass
-
-    def finish(self, stage: str) -> None:
-        from datatrove.utils.logging import logger
-
-        logger.info(f"{stage}: done")
-
-    def log(self, message: str) -> None:
-        from datatrove.utils.logging import logger
-
-        if message.startswith("warning"):
-            logger.warning(message)
-        else:
-            logger.info(message)
-
-
-class FinishBuildStep(PipelineStep):
-    """datatrove step of the Slurm *finish* job: the whole build on one node, with local workers.
-
-    It runs after the pool's job array, so the pool stage only merges the finished tasks'
-    stats; the episode stage and the card run as in a local build. Yields no documents.
+    It lets a job (e.g. a Slurm job chained after a job array) run a program's own entry point
+    rather than unpickling and importing the caller's code.
     """
 
-    type = "🏁 - BUILD"
-    name = "finish build (episodes, card)"
+    type = "⚙️ - COMMAND"
+    name = "run a command"
 
-    def __init__(self, config: BuildConfig, command: str | None) -> None:
+    def __init__(self, argv: list[str]) -> None:
         super().__init__()
-        self.config = config
-        self.command = command
+        self.argv = list(argv)
 
     def run(self, data: Any = None, rank: int = 0, world_size: int = 1) -> Any:
-        from memtrain_data.build import build_dataset
+        from datatrove.utils.logging import logger
 
-        result = build_dataset(replace(self.config, executor="local"), progress=_TaskLogProgress(), command=self.command)
-        self.stat_update("episodes_written", value=int(result.stats["configs"][self.config.config_name]["episodes_total"]))
+        logger.info(f"running: {shlex.join(self.argv)}")
+        subprocess.run(self.argv, check=True)
         yield from ()
 
 
-@dataclass
-class SlurmLaunch:
-    """What `launch_slurm_build` submitted: job ids (None when nothing was left to run) and where to look."""
-
-    pool_job_id: str | None
-    finish_job_id: str | None
-    pool_tasks: int
-    pool_tasks_to_run: int
-    pool_logging_dir: Path
-    finish_logging_dir: Path
-
-    def as_stats(self) -> dict[str, Any]:
-        return {
-            "pool_job_id": self.pool_job_id or "none (all pool tasks complete)",
-            "finish_job_id": self.finish_job_id or "none",
-            "pool_tasks": self.pool_tasks,
-            "pool_tasks_submitted": self.pool_tasks_to_run,
-            "pool_launch_script": str(self.pool_logging_dir / "launch_script.slurm"),
-            "finish_launch_script": str(self.finish_logging_dir / "launch_script.slurm"),
-        }
-
-
-def finish_logging_dir(output: Path, config_name: str) -> Path:
-    return Path(output) / ".memtrain" / "logs" / f"slurm-finish-{config_name}"
-
-
-def _absolute_inputs(config: BuildConfig) -> BuildConfig:
-    """Paths made absolute: Slurm jobs may start in another working directory."""
-    dumps = [str(Path(dump).resolve()) if Path(dump).exists() else dump for dump in config.dump]
-    index = config.dump_index
-    if index is not None and Path(index).exists():
-        index = str(Path(index).resolve())
-    return replace(config, output=Path(config.output).resolve(), dump=dumps, dump_index=index)
-
-
-def launch_slurm_build(
-    config: BuildConfig, progress: ProgressReporter | None = None, command: str | None = None
-) -> SlurmLaunch:
-    """Submit a build to Slurm: the pool as a job array, then the finish job (see the module doc).
-
-    Returns at once with the job ids; `squeue` and the logs under `OUT/.memtrain/logs/` show
-    the progress, and `OUT/stats.json` appears when the finish job is done.
-    """
-    from memtrain_data.pool import (
-        _check_same_plan,
-        _plan_record,
-        plan_pool_input,
-        pool_dir,
-        pool_logging_dir,
-        pool_pipeline,
-    )
-    from memtrain_data.progress import NullProgress
-
-    progress = progress or NullProgress()
-    config = _absolute_inputs(config)
-    settings = SlurmSettings.from_env()
-    plan = plan_pool_input(config)
-    for note in plan.notes:
-        progress.log(note)
-    config.output.mkdir(parents=True, exist_ok=True)
-    pool_logs = pool_logging_dir(config.output)
-    _check_same_plan(pool_logs, _plan_record(plan, config), config.output)
-    tasks = len(plan.units)
-    pool_executor = _slurm_executor(
-        pool_pipeline(plan, config, pool_dir(config.output)),
-        tasks,
-        settings,
-        pool_logs,
-        "memtrain-pool",
-        None,
-        1,
-        True,
-    )
-    to_run = len(pool_executor.get_incomplete_ranks())
-    finish_logs = finish_logging_dir(config.output, str(config.config_name))
-    # The finish job always runs (no completion marker check): the build it runs resumes by itself.
-    finish_executor = _slurm_executor(
-        [FinishBuildStep(config, command)],
-        1,
-        settings,
-        finish_logs,
-        f"memtrain-finish-{config.config_name}",
-        pool_executor,
-        config.workers,
-        False,
-    )
-    progress.log(f"slurm: submitting {to_run} of {tasks} pool task(s) as a job array, then the finish job")
+def submit_slurm(executor: PipelineExecutor) -> None:
+    """Submit `executor`'s jobs (and those it depends on) with sbatch; one-line errors when that fails."""
     from memtrain_data.pipeline.executor import datatrove_console_quiet
 
     try:
         with datatrove_console_quiet():
-            finish_executor.run()
+            executor.run()
     except FileNotFoundError as exc:
         raise ConfigError(f"--executor slurm: {exc.filename or 'sbatch'} not found; run this on a Slurm login node") from None
     except subprocess.CalledProcessError as exc:
         raise ConfigError(f"--executor slurm: sbatch refused the job (exit {exc.returncode}): {_first_line(exc.output)}") from None
-    pool_job = None if pool_executor.job_id in (None, -1) else str(pool_executor.job_id)
-    return SlurmLaunch(
-        pool_job_id=pool_job,
-        finish_job_id=str(finish_executor.job_id),
-        pool_tasks=tasks,
-        pool_tasks_to_run=to_run,
-        pool_logging_dir=pool_logs,
-        finish_logging_dir=finish_logs,
-    )
 
 
 def _first_line(output: bytes | str | None) -> str:

@@ -754,10 +754,7 @@ def write_dataset_card(config: BuildConfig, stats: dict[str, Any], command: str 
     """
     import pyarrow.parquet as pq
 
-    try:  # contract 4: `write_stats` lives in memtrain_data.stats (older checkouts: memtrain_data.build)
-        from memtrain_data.stats import write_stats
-    except ImportError:
-        from memtrain_data.build import write_stats
+    from memtrain_data.stats import write_stats  # contract 4
 
     folder = config.output
     name = str(config.config_name)

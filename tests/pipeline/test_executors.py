@@ -65,6 +65,23 @@ def test_local_executor_never_starts_more_workers_than_tasks(tmp_path: Path) -> 
     assert executor.workers == 1
 
 
+def test_a_command_step_runs_its_command_line_and_fails_when_it_fails(tmp_path: Path) -> None:
+    from memtrain_data.pipeline.executors import CommandStep
+
+    marker = tmp_path / "ran"
+    list(CommandStep([sys.executable, "-c", f"open({str(marker)!r}, 'w').write('yes')"]).run())
+    assert marker.read_text() == "yes"
+    with pytest.raises(subprocess.CalledProcessError):
+        list(CommandStep([sys.executable, "-c", "raise SystemExit(3)"]).run())
+
+
+def test_executor_kind_and_workers_can_be_given_without_any_build_settings(tmp_path: Path) -> None:
+    executor = make_executor([write_rank_file(str(tmp_path))], tasks=4, kind="local", workers=3, logging_dir=tmp_path / "l", job_name="t")
+    assert executor.workers == 3
+    with pytest.raises(ConfigError, match="unknown executor 'mars'"):
+        make_executor([], tasks=1, kind="mars", logging_dir=tmp_path / "m", job_name="t")
+
+
 # --------------------------------------------------------------------------- Ray
 
 
@@ -183,6 +200,12 @@ if [[ "$1" == "show" && "$2" == "hostnames" ]]; then echo localhost; fi
 """
 
 
+DATATROVE_TOOL = """\
+#!/bin/bash
+exec {python} -m datatrove.tools.{tool} "$@"
+"""
+
+
 @pytest.fixture
 def fake_slurm(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """`sbatch`, `srun` and `scontrol` stand-ins first on PATH; returns the folder where sbatch records its calls."""
@@ -190,7 +213,12 @@ def fake_slurm(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     state = tmp_path / "fake-slurm-state"
     bin_dir.mkdir()
     state.mkdir()
-    for name, text in {"sbatch": FAKE_SBATCH.format(python=sys.executable), "srun": FAKE_SRUN, "scontrol": FAKE_SCONTROL}.items():
+    scripts = {"sbatch": FAKE_SBATCH.format(python=sys.executable), "srun": FAKE_SRUN, "scontrol": FAKE_SCONTROL}
+    for tool in ("launch_pickled_pipeline", "merge_stats"):
+        if not (VENV_BIN / tool).is_file():
+            # A venv without datatrove's console scripts (its packages shared from another venv).
+            scripts[tool] = DATATROVE_TOOL.format(python=sys.executable, tool=tool)
+    for name, text in scripts.items():
         path = bin_dir / name
         path.write_text(text)
         path.chmod(path.stat().st_mode | stat.S_IXUSR)
@@ -247,7 +275,10 @@ def test_slurm_executor_submits_one_job_array_with_the_configured_settings(tmp_p
     # (PYTHONPATH: the pickled step is a function of this test module.)
     env = dict(os.environ, SLURM_ARRAY_TASK_ID="1", SLURM_JOB_ID="1", SLURM_NODELIST="localhost", PYTHONPATH=str(REPO_ROOT))
     done = subprocess.run(
-        [str(VENV_BIN / "launch_pickled_pipeline"), str(logs / "executor.pik")], env=env, capture_output=True, text=True
+        [sys.executable, "-m", "datatrove.tools.launch_pickled_pipeline", str(logs / "executor.pik")],
+        env=env,
+        capture_output=True,
+        text=True,
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert [p.name for p in out.iterdir()] == ["rank-1-of-3.txt"]
@@ -299,6 +330,11 @@ def test_build_dataset_on_slurm_chains_the_pool_array_and_a_finish_job_to_a_comp
     ]
     stats = json.loads((output / "stats.json").read_text())
     assert stats["pool"]["tasks"] == 3 and stats["pool"]["tasks_skipped"] == 3, "the finish job reuses the array's pool"
+    # The finish job runs the CLI on the settings saved at submission, not an import of the builder.
+    request = json.loads((output / ".memtrain" / "logs" / "slurm-finish-mini" / "request.json").read_text())
+    assert request["config"]["executor"] == "local" and request["config"]["workers"] == 2
+    finish_log = (fake_slurm / "job-3-0.out").read_text()
+    assert "memtrain_cli build-dataset --finish-saved-build" in finish_log
     assert stats["configs"]["mini"]["episodes_total"] == 3
     assert list((output / "mini").glob("train-*.parquet"))
 

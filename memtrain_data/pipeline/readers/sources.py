@@ -308,6 +308,24 @@ def check_parquet(path: Path) -> None:
             f"{path}: parquet without column(s) {', '.join(missing)}; expected the wikimedia/wikipedia "
             f"layout (id, url, title, text), found: {', '.join(schema.names)}"
         )
+    wrong = [
+        f"{name} is {schema.field(name).type}"
+        for name in PARQUET_COLUMNS
+        if not _parquet_type_fits(name, schema.field(name).type)
+    ]
+    if wrong:
+        raise InputError(
+            f"{path}: parquet column types do not fit the wikimedia/wikipedia layout ({', '.join(wrong)}); "
+            "expected title and text as strings and id as a string or integer"
+        )
+
+
+def _parquet_type_fits(column: str, arrow_type: object) -> bool:
+    import pyarrow as pa
+
+    if pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type) or pa.types.is_null(arrow_type):
+        return True
+    return column == "id" and pa.types.is_integer(arrow_type)
 
 
 _HUB_ID = re.compile(r"^(?P<repo>[\w.-]+/[\w.-]+)(?::(?P<config>[\w.-]+))?$")
