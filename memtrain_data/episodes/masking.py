@@ -26,7 +26,7 @@ from functools import lru_cache
 # ranks that precede a name ("President [MASK]" is the whole name masked, not a fragment).
 TITLE_WORDS: frozenset[str] = frozenset(
     {
-        "President", "King", "Queen", "Emperor", "Empress", "Pope", "Saint", "St.", "General", "Senator",
+        "President", "King", "Queen", "Emperor", "Empress", "Pope", "General", "Senator",
         "Sir", "Dame", "Lord", "Lady", "Prince", "Princess", "Governor", "Chancellor", "Minister", "Judge",
         "Captain", "Admiral", "Colonel", "Bishop", "Archbishop", "Cardinal", "Professor", "Chairman", "CEO",
         "Duke", "Earl", "Count", "Countess", "Baron", "Tsar", "Sultan", "Caliph", "Chief", "Justice",

@@ -40,7 +40,17 @@ DEFAULT_TEST_FRACTION = 0.1
 # Episodes per config aligned against the pool (the pool texts they need are held in memory).
 DEFAULT_MAX_ALIGNED = 5_000
 
-_HONORIFICS = {"Mr.", "Mrs.", "Ms.", "Dr.", "St.", "Sr.", "Jr.", "Prof.", "Sir", "Dame", "Lord", "Lady", "Saint"}
+# Words that belong to the name they precede: "St. [MASK]" hides part of "St. Louis".
+_NAME_PREFIXES = {"St.", "Saint", "San", "Santa", "Fort", "Mount", "Lake", "Port", "New"}
+# Titles and honorifics stand before a name without being part of it: "President [MASK]" and
+# "Mr. [MASK]" read as a whole surname masked, and the answers accept the full name.
+_TITLES = {
+    "Mr.", "Mrs.", "Ms.", "Dr.", "Prof.", "Sir", "Dame", "Lord", "Lady", "President", "King", "Queen",
+    "Emperor", "Empress", "Pope", "General", "Senator", "Prince", "Princess", "Governor", "Chancellor",
+    "Minister", "Judge", "Captain", "Admiral", "Colonel", "Bishop", "Archbishop", "Cardinal", "Professor",
+    "Duke", "Earl", "Count", "Countess", "Baron", "Baroness", "Tsar", "Sultan", "Commander", "Major",
+    "Sergeant", "Marshal", "Lieutenant", "Mayor", "Ambassador", "Secretary", "Premier", "Rabbi", "Reverend",
+}  # fmt: skip
 # Capitalised words that do not continue a name even when they follow it.
 _NOT_A_NAME_PART = {"I", "A", "An", "The", "And", "Or", "But", "In", "On", "At", "Of", "By", "To", "For", "From", "With", "As"}
 # Words that often start a sentence before a name ("Later Paris grew").
@@ -272,8 +282,10 @@ def partial_reason(original: str, start: int, end: int) -> str | None:
     word_before = _WORD_BEFORE.search(before)
     if word_before:
         word = word_before.group(1)
-        if word in _HONORIFICS:
-            return f"after the honorific {word!r}"
+        if word in _NAME_PREFIXES:
+            return f"after {word!r}, which belongs to the name"
+        if word in _TITLES:
+            return None
         # Sentence openers never continue a name (a passage may start without the previous one ending
         # in a full stop); another capitalised word does unless it starts a sentence and the document
         # also uses it in lower case.
