@@ -14,9 +14,9 @@ _RESOURCES_DIR = Path(__file__).resolve().parent
 def sample_wiki_path() -> Path:
     """The bundled sample wiki: a MediaWiki XML export written for memtrain.
 
-    26 invented articles about the towns, rivers, people, companies and events of a fictional
+    39 invented articles about the towns, rivers, people, companies and events of a fictional
     province (Brenmark, in the Republic of Calvera), in real wikitext markup (infoboxes, citation
-    templates in refs, tables, files, categories, interlanguage links), plus 3 redirects, one
+    templates in refs, tables, files, categories, interlanguage links), plus 5 redirects, one
     disambiguation page and one template page. `memtrain build-dataset` reads it when no
     `--dump` is given.
     """

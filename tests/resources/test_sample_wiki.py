@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ElementTree
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 import memtrain_data
-from memtrain_data.build_config import BuildConfig
+from memtrain_data.build_config import BuildConfig, resolve_build_config
+from memtrain_data.episodes.build import passages_per_episode
+from memtrain_data.episodes.splits import split_of_page, split_targets
 from memtrain_data.pipeline.extractors.wikitext import clean_wikitext
 from memtrain_data.pipeline.passages import split_passages
+from memtrain_data.records import SPLITS
 from memtrain_data.resources import sample_wiki_path
 
 EXPORT_NS = "{http://www.mediawiki.org/xml/export-0.11/}"
@@ -82,7 +86,7 @@ def test_sample_wiki_is_a_mediawiki_export_with_siteinfo(root: ElementTree.Eleme
 def test_sample_wiki_has_redirects_a_disambiguation_and_a_template_page(pages: list[Page], articles: list[Page]) -> None:
     titles = {p.title for p in articles}
     redirects = [p for p in pages if p.redirect is not None]
-    assert len(redirects) == 3
+    assert len(redirects) == 5
     for redirect in redirects:
         assert redirect.text.startswith(f"#REDIRECT [[{redirect.redirect}]]")
         assert redirect.redirect in titles
@@ -125,3 +129,20 @@ def test_sample_wiki_gives_a_pool_large_enough_for_the_mini_preset(articles: lis
     ]
     # mini: 12 passages per episode (1 pivot + 3 related + 8 random), 24 episodes, distinct pivots
     assert len(passages) >= 120
+
+
+def test_sample_wiki_fills_every_split_from_its_own_pages(articles: list[Page]) -> None:
+    # Every passage of a document comes from pages of the document's own split, so validation and
+    # test need their own pages: several pivots each, and passages for a few episodes' documents.
+    config = resolve_build_config(None, {"preset": "mini"})
+    pages: Counter[str] = Counter()
+    passages: Counter[str] = Counter()
+    for article in articles:
+        split = split_of_page(article.page_id, config.validation_fraction, config.test_fraction)
+        pages[split] += 1
+        passages[split] += len(split_passages(clean_wikitext(article.text, article.title), config.min_passage_words, config.max_passage_words))
+    targets = split_targets(config.num_episodes, config.validation_fraction, config.test_fraction)
+    for split in SPLITS:
+        assert targets[split] >= 1, split
+        assert pages[split] >= 5, (split, pages[split])
+        assert passages[split] >= 3 * passages_per_episode(config), (split, passages[split])
