@@ -35,6 +35,8 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 
 import mwparserfromhell
 from datatrove.data import DocumentsPipeline
@@ -53,7 +55,18 @@ from mwparserfromhell.nodes import (
 )
 from mwparserfromhell.wikicode import Wikicode
 
-__all__ = ["BACK_MATTER_SECTIONS", "PageTimeout", "WikitextExtractor", "clean_wikitext", "time_limit"]
+from memtrain_data.pipeline.aliases import ALIAS_ONLY_KEY, ALIASES_KEY, ANCHOR, article_target
+
+__all__ = [
+    "BACK_MATTER_SECTIONS",
+    "SECTION_STARTS_KEY",
+    "CleanPage",
+    "PageTimeout",
+    "WikitextExtractor",
+    "clean_page",
+    "clean_wikitext",
+    "time_limit",
+]  # fmt: skip
 
 # Section titles (lowercased) whose sections are reference lists, link lists or bibliographies.
 # "Other websites" and "Related pages" are Simple English Wikipedia's names for them.
@@ -104,7 +117,9 @@ _HEADING_LINE = re.compile(r"\n(={1,6})[ \t]*([^\n]+?)[ \t]*\1[ \t]*(?=\n|\Z)")
 _HEADING_MARKUP = re.compile(r"'{2,}|<[^>]*>|\[\[(?:[^|\]]*\|)?|\]\]")
 # `[[target]]` or `[[target|text]]` with no namespace, nesting or tags: by far the most common
 # node in articles, and cheap to resolve here.
-_PLAIN_LINK = re.compile(r"\[\[([^\[\]{}|<>\n:]+)(?:\|([^\[\]{}|<>\n]*))?\]\]")
+_PLAIN_LINK = re.compile(r"\[\[([^\[\]{}|<>\n:]+)(?:\|([^\[\]{}|<>\n]*))?\]\]([a-z]+)?")
+# English Wikipedia's link trail: letters right after `]]` are shown as part of the link text.
+_LINK_TRAIL = re.compile(r"[a-z]+")
 _MATH = re.compile(r"<math\b[^<>]*?(?<!/)>((?:(?!<math\b).)*?)</math\s*>", re.S | re.I)
 _NOWIKI = re.compile(r"<nowiki\s*/>|<nowiki\s*>((?:(?!<nowiki\b).)*?)</nowiki\s*>", re.S | re.I)
 _NOWIKI_ESCAPES = str.maketrans({"{": "&#123;", "}": "&#125;", "[": "&#91;", "]": "&#93;", "<": "&lt;", ">": "&gt;", "'": "&#39;", "|": "&#124;"})
@@ -119,7 +134,20 @@ _SIMPLE_MATH = re.compile(r"[\w\s.,=+\-−×·/()<>:'|%]{1,60}")
 _LIST_ITEM = "\x1f"  # marks the start of a list item until paragraphs are assembled
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t\x1f]*\n")
 # NUL would end the C tokenizer's input early; the others are invisible or our list marker.
-_INVISIBLE = re.compile(r"[\x00\u200b\u200e\u200f\ufeff\x1f]")
+_INVISIBLE = re.compile(r"[\x00\u200b\u200e\u200f\ufeff\x1f\ue001-\ue003\U000f0000-\U000ffffd]")
+_SECTION_MARK = "\ue002"  # a heading, until paragraphs are assembled
+_REMOVED_BLOCK = "\ue003"  # where a table or a block template was cut, until paragraphs are assembled
+_SENTENCE_BREAK = re.compile(r"[.!?][\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])")
+# A link's visible text is wrapped in markers while the page is cleaned: a start marker that
+# numbers the link (a plane-15 private-use character, chr(_LINK_BASE + n)) and `_LINK_END`, so
+# the anchor is read from the finished clean text, exactly as it reads there. Both are removed
+# from the input first (`_INVISIBLE`) and from the output after the anchors are read.
+_LINK_BASE = 0xF0000
+_MAX_MARKED_LINKS = 0xFFFFD - _LINK_BASE
+_LINK_END = "\ue001"
+_MARKED_LINK = re.compile(r"([\U000f0000-\U000ffffd])([^\ue001]*)\ue001")
+_LINK_MARKERS = re.compile(r"[\ue001\U000f0000-\U000ffffd]")
+_link_targets: ContextVar[list[str] | None] = ContextVar("memtrain_link_targets", default=None)
 _STRAY_TEMPLATE = re.compile(r"\{\{[^{}]*\}\}")
 _STRAY_BRACKETS = re.compile(r"\{\{|\}\}|\[\[|\]\]")
 _STRAY_TAG = re.compile(r"</?(?:ref|references|span|div|small|big|sup|sub|center|font|br|nowiki|onlyinclude|noinclude)\b[^<>]*>", re.I)
@@ -133,8 +161,24 @@ _REPEATED_COMMA = re.compile(r",(?:\s*,)+")
 _LETTER = re.compile(r"[^\W\d_]")
 
 
+SECTION_STARTS_KEY = "section_starts"
+"""Document metadata set by `WikitextExtractor`: `CleanPage.section_starts`."""
+
+
 class PageTimeout(Exception):
     """Cleaning a page ran past its time limit."""
+
+
+@dataclass
+class CleanPage:
+    """A page's clean prose with what the pool needs besides: its visible article links and its sections."""
+
+    text: str
+    """Paragraphs separated by a blank line ("" when nothing readable is left)."""
+    links: list[tuple[str, str]] = field(default_factory=list)
+    """`(target, anchor)` per visible article link, in reading order (see `clean_page`)."""
+    section_starts: list[int] = field(default_factory=list)
+    """Index (in `text.split("\\n\\n")`) of each paragraph that opens a section after the first."""
 
 
 def clean_wikitext(wikitext: str, title: str = "") -> str:
@@ -146,11 +190,58 @@ def clean_wikitext(wikitext: str, title: str = "") -> str:
     >>> clean_wikitext("'''Tarnvik''' is a town on the [[Sela River|Sela]].<ref>{{cite web|url=x}}</ref>")
     'Tarnvik is a town on the Sela.'
     """
-    text = _prepare(wikitext)
-    code = mwparserfromhell.parse(text)
-    pieces: list[str] = []
-    _render(code.nodes, pieces, title)
-    return _assemble_paragraphs("".join(pieces))
+    return clean_page(wikitext, title).text
+
+
+def clean_page(wikitext: str, title: str = "") -> CleanPage:
+    """`clean_wikitext`, with the page's article links visible in the text and its section starts.
+
+    A link is `(target, anchor)`: the namespace-0 target in normal form (see
+    `memtrain_data.pipeline.aliases.normalize_target`) and the link's visible text as it reads in
+    the clean text, link trail included (`[[dog]]s` → "dogs"). Links in dropped parts (references,
+    templates, captions, back matter), links to other namespaces or wikis, and links to a section
+    of the same page are not listed.
+
+    >>> clean_page("A [[canada|Canadian]] [[dog]]s.").links
+    [('Canada', 'Canadian'), ('Dog', 'dogs')]
+    """
+    targets: list[str] = []
+    token = _link_targets.set(targets)
+    try:
+        text = _prepare(wikitext)
+        code = mwparserfromhell.parse(text)
+        pieces: list[str] = []
+        _render(code.nodes, pieces, title)
+        marked, section_starts = _assemble_paragraphs("".join(pieces))
+    finally:
+        _link_targets.reset(token)
+    if not targets:
+        return CleanPage(marked, [], section_starts)
+    links: list[tuple[str, str]] = []
+    for match in _MARKED_LINK.finditer(marked):
+        anchor = " ".join(_LINK_MARKERS.sub("", match.group(2)).split())
+        if anchor:
+            links.append((targets[ord(match.group(1)) - _LINK_BASE], anchor))
+    text = _LINK_MARKERS.sub("", marked)
+    if len(links) < len(targets) and ("  " in text or " ." in text or " ," in text):
+        # a link whose text came out empty left its spaces behind
+        text = "\n\n".join(_mend_punctuation(paragraph) for paragraph in text.split("\n\n"))
+    return CleanPage(text, links, section_starts)
+
+
+def _mark_link(target: str, shown: str) -> str:
+    """`shown` wrapped in link markers when `target` names an article, else `shown` as it is."""
+    targets = _link_targets.get()
+    core = shown.strip()
+    if targets is None or not core or len(targets) >= _MAX_MARKED_LINKS:
+        return shown
+    article = article_target(target)
+    if article is None:
+        return shown
+    targets.append(article)
+    before = shown[: len(shown) - len(shown.lstrip())]
+    after = shown[len(shown.rstrip()) :]
+    return f"{before}{chr(_LINK_BASE + len(targets) - 1)}{core}{_LINK_END}{after}"
 
 
 def _prepare(wikitext: str) -> str:
@@ -219,6 +310,8 @@ def _drop_templates(text: str) -> str:
                 name = _TEMPLATE_NAME.match(text, template_start)
                 if name is None or not _is_inline_template(_template_key(name.group(1))):
                     kept.append(text[keep_from:template_start])
+                    if template_start and text[template_start - 1] == "\n":  # a block template: its line is gone
+                        kept.append(_REMOVED_BLOCK)
                     keep_from = edge.end()
     kept.append(text[keep_from:])
     return "".join(kept)
@@ -242,7 +335,7 @@ def _drop_tables(text: str) -> str:
         elif depth:
             depth -= 1
             if depth == 0:
-                kept.append(text[keep_from:table_start])
+                kept.append(text[keep_from:table_start] + "\n" + _REMOVED_BLOCK)
                 line_end = text.find("\n", row.end())
                 keep_from = len(text) if line_end < 0 else line_end
     kept.append(text[keep_from:])
@@ -289,23 +382,33 @@ def _drop_back_matter(text: str) -> str:
 
 
 def _plain_link_text(match: re.Match[str]) -> str:
-    target, shown = match.group(1), match.group(2)
+    target, shown, trail = match.group(1), match.group(2), match.group(3) or ""
     if shown is None:
-        return target.strip()
-    if not shown.strip():  # the pipe trick: [[Tarn (river)|]] shows "Tarn"
-        return _PIPE_TRICK_SUFFIX.sub("", target.strip())
-    return shown
+        shown = target.strip()
+    elif not shown.strip():  # the pipe trick: [[Tarn (river)|]] shows "Tarn"
+        shown = _PIPE_TRICK_SUFFIX.sub("", target.strip())
+    if trail and shown and not shown[-1].isspace():
+        return _mark_link(target, shown + trail)
+    return _mark_link(target, shown) + trail
 
 
 def _render(nodes: list[Node], out: list[str], title: str) -> None:
     """Append the visible prose of `nodes` to `out` (in order of node frequency, for speed)."""
+    after_marked_link = False
     for node in nodes:
         if isinstance(node, Text):
-            out.append(node.value)
-        elif isinstance(node, Tag):
+            value = node.value
+            if after_marked_link and (trail := _LINK_TRAIL.match(value)):
+                out.insert(len(out) - 1, trail.group())  # inside the link's end marker
+                value = value[trail.end() :]
+            out.append(value)
+            after_marked_link = False
+            continue
+        after_marked_link = False
+        if isinstance(node, Tag):
             _render_tag(node, out, title)
         elif isinstance(node, Wikilink):
-            _render_link(node, out, title)
+            after_marked_link = _render_link(node, out, title)
         elif isinstance(node, Template):
             rendered = _render_template(node, title)
             if rendered:
@@ -313,7 +416,7 @@ def _render(nodes: list[Node], out: list[str], title: str) -> None:
         elif isinstance(node, HTMLEntity):
             out.append(node.normalize())
         elif isinstance(node, Heading):
-            out.append("\n\n")
+            out.append(f"\n\n{_SECTION_MARK}\n\n")
         elif isinstance(node, ExternalLink):
             if node.title is not None and node.brackets:
                 _render(node.title.nodes, out, title)
@@ -329,29 +432,47 @@ def _render_str(code: Wikicode | None, title: str) -> str:
     return " ".join("".join(out).split())
 
 
-def _render_link(link: Wikilink, out: list[str], title: str) -> None:
+def _render_link(link: Wikilink, out: list[str], title: str) -> bool:
+    """Append the link's visible text; True when it is marked as an article link (its end marker last in `out`)."""
     target = str(link.title).strip()
     if target.startswith(":"):  # [[:Category:X|…]] is an inline link, shown as text
-        if link.text is not None:
-            _render(link.text.nodes, out, title)
-        else:
-            out.append(target[1:])
-        return
+        shown = _rendered(link.text, title) if link.text is not None else target[1:]
+        return _append_link(target, shown, out)
     prefix, colon, _ = target.partition(":")
     if colon:
         namespace = prefix.strip()
         if namespace.lower() in _HIDDEN_LINK_NAMESPACES:
-            return
+            return False
         # Interlanguage links ([[de:Tarnvik]]) never carry display text; [[ABC: A film]] does not
         # match a lowercase code, and [[wikt:word|word]] has text.
         if link.text is None and (_LANGUAGE_CODE.fullmatch(namespace) or namespace in _SPECIAL_LANGUAGE_CODES):
-            return
+            return False
     if link.text is None:
-        _render(link.title.nodes, out, title)
+        shown = _rendered(link.title, title)
     elif not str(link.text).strip():
-        out.append(_PIPE_TRICK_SUFFIX.sub("", target.rpartition(":")[2] if colon else target))
+        shown = _PIPE_TRICK_SUFFIX.sub("", target.rpartition(":")[2] if colon else target)
     else:
-        _render(link.text.nodes, out, title)
+        shown = _rendered(link.text, title)
+    return _append_link(target, shown, out)
+
+
+def _rendered(code: Wikicode, title: str) -> str:
+    parts: list[str] = []
+    _render(code.nodes, parts, title)
+    return "".join(parts)
+
+
+def _append_link(target: str, shown: str, out: list[str]) -> bool:
+    marked = _mark_link(target, shown)
+    if not marked.rstrip().endswith(_LINK_END):
+        out.append(marked)
+        return False
+    if marked.endswith(_LINK_END):
+        out.append(marked[: -len(_LINK_END)])
+        out.append(_LINK_END)
+        return True
+    out.append(marked)  # text ends in spaces: no link trail can follow
+    return False
 
 
 def _render_tag(tag: Tag, out: list[str], title: str) -> None:
@@ -517,18 +638,36 @@ def _render_template(template: Template, title: str) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-def _assemble_paragraphs(rendered: str) -> str:
+def _assemble_paragraphs(rendered: str) -> tuple[str, list[int]]:
     """Blank lines and headings split paragraphs; plain lines join with a space (as MediaWiki
-    renders them), list items stay one per line."""
+    renders them), list items stay one per line. Also returns the index of each paragraph that
+    opens a section (the first one after a heading).
+
+    A lead-in (a sentence ending in ":") whose content was removed is dropped: one followed by a
+    removed table or block template, or one that ends its section.
+    """
     paragraphs: list[str] = []
+    section_starts: list[int] = []
     for block in _PARAGRAPH_BREAK.split(_tidy(rendered)):
+        if _SECTION_MARK in block:
+            _drop_trailing_lead_in(paragraphs)
+            if not section_starts or section_starts[-1] != len(paragraphs):
+                section_starts.append(len(paragraphs))
+            block = block.replace(_SECTION_MARK, "")
         lines: list[str] = []
         previous_is_plain = False
         for raw_line in block.split("\n"):
+            removed = _REMOVED_BLOCK in raw_line
+            if removed:  # only a cut at the end of a line can take a lead-in's content
+                removed = raw_line.rstrip(" \t").endswith(_REMOVED_BLOCK)
+                raw_line = raw_line.replace(_REMOVED_BLOCK, "")
             is_item = raw_line.lstrip(" ").startswith(_LIST_ITEM)
             line = " ".join(raw_line.split())  # also removes the list-item marker, a whitespace to str.split
             if line[:1] in (",", ".", ";", ":"):  # what is left of a line that began with a template
                 line = _ORPHAN_PUNCTUATION.sub("", line)
+            if removed and not line and lines and lines[-1].endswith(":"):
+                _drop_lead_in(lines)
+                previous_is_plain = bool(lines)
             if not line:
                 continue
             if not is_item and previous_is_plain:
@@ -536,9 +675,37 @@ def _assemble_paragraphs(rendered: str) -> str:
             else:
                 lines.append(line)
             previous_is_plain = not is_item
+            if removed and line.endswith(":"):
+                _drop_lead_in(lines)
+                previous_is_plain = bool(lines)
         if lines and _LETTER.search(block):
             paragraphs.append(_mend_punctuation("\n".join(lines)))
-    return "\n\n".join(paragraphs)
+    _drop_trailing_lead_in(paragraphs)
+    while section_starts and section_starts[-1] >= len(paragraphs):
+        section_starts.pop()
+    return "\n\n".join(paragraphs), [start for start in section_starts if start > 0]
+
+
+def _drop_lead_in(lines: list[str]) -> None:
+    """Remove the last sentence of the last line (a lead-in ending in ":"), and the line if nothing is left."""
+    line = lines[-1]
+    breaks = list(_SENTENCE_BREAK.finditer(line))
+    kept = line[: breaks[-1].end()].rstrip() if breaks else ""
+    if kept:
+        lines[-1] = kept
+    else:
+        lines.pop()
+
+
+def _drop_trailing_lead_in(paragraphs: list[str]) -> None:
+    """A paragraph that ends a section with a lead-in has lost what followed it (a table, a list template)."""
+    if paragraphs and paragraphs[-1].endswith(":"):
+        lines = paragraphs[-1].split("\n")
+        _drop_lead_in(lines)
+        if lines and _LETTER.search("\n".join(lines)):
+            paragraphs[-1] = "\n".join(lines)
+        else:
+            paragraphs.pop()
 
 
 def _tidy(text: str) -> str:
@@ -623,11 +790,15 @@ class WikitextExtractor(PipelineStep):
     A page is skipped, counted and logged with its page id when it is larger than
     `max_page_bytes` (`skipped_too_large`), when mwparserfromhell raises on it
     (`skipped_parse_error`), when cleaning runs past `timeout_s` (`skipped_timeout`), or when no
-    prose is left (`skipped_empty`); every other page goes on (`pages_cleaned`).
+    prose is left (`skipped_empty`); every other page goes on (`pages_cleaned`) with its visible
+    article links as alias rows in its metadata (`anchors_seen` counts them). Alias-only documents
+    (redirects) pass through untouched.
     """
 
     name = "🧹 Wikitext"
     type = "🛢 - EXTRAC"
+    counters: tuple[str, ...] = ("anchors_seen",)
+    """Counters reported even when zero, so every stats.json has the same keys."""
 
     def __init__(self, timeout_s: float = 20.0, max_page_bytes: int = 4_000_000) -> None:
         super().__init__()
@@ -638,6 +809,9 @@ class WikitextExtractor(PipelineStep):
         from datatrove.utils.logging import logger
 
         for document in data:
+            if document.metadata.get(ALIAS_ONLY_KEY):
+                yield document
+                continue
             self.stat_update("pages_in")
             page = f"page {document.metadata.get('page_id', document.id)} ({document.metadata.get('title', '')!r})"
             # A character is at most 4 UTF-8 bytes: most pages need no encoding to pass the check.
@@ -649,7 +823,7 @@ class WikitextExtractor(PipelineStep):
                 continue
             try:
                 with self.track_time(), time_limit(self.timeout_s):
-                    text = clean_wikitext(document.text, document.metadata.get("title", ""))
+                    page_text = clean_page(document.text, document.metadata.get("title", ""))
             except PageTimeout as timeout:
                 self.stat_update("skipped_timeout")
                 logger.warning(f"skipped {page}: cleaning {timeout} (timeout_s={self.timeout_s:g})")
@@ -658,11 +832,15 @@ class WikitextExtractor(PipelineStep):
                 self.stat_update("skipped_parse_error")
                 logger.warning(f"skipped {page}: cannot parse its wikitext ({type(error).__name__}: {str(error)[:200]})")
                 continue
-            if not text:
+            if not page_text.text:
                 self.stat_update("skipped_empty")
                 logger.info(f"skipped {page}: no prose left after cleaning")
                 continue
-            document.text = text
+            document.text = page_text.text
+            document.metadata[SECTION_STARTS_KEY] = page_text.section_starts
+            document.metadata[ALIASES_KEY] = [(target, anchor, ANCHOR) for target, anchor in page_text.links]
+            if page_text.links:
+                self.stat_update("anchors_seen", value=len(page_text.links))
             self.stat_update("pages_cleaned")
             self.update_doc_stats(document)
             yield document

@@ -15,8 +15,10 @@ from datatrove.utils.logging import logger
 
 from memtrain_data.pipeline.extractors import wikitext as wikitext_module
 from memtrain_data.pipeline.extractors.wikitext import (
+    CleanPage,
     PageTimeout,
     WikitextExtractor,
+    clean_page,
     clean_wikitext,
     time_limit,
 )
@@ -339,15 +341,18 @@ def run_extractor(documents: list[Document], **kwargs: float) -> tuple[list[Docu
 def test_extractor_replaces_text_and_keeps_id_and_metadata() -> None:
     kept, counters = run_extractor([page(7, "'''Tarnvik''' is a [[town]].<ref>x</ref>")])
     assert [(d.id, d.text) for d in kept] == [("7", "Tarnvik is a town.")]
-    assert kept[0].metadata == {"page_id": 7, "title": "Tarnvik", "revision_id": 9, "timestamp": "2024-01-01T00:00:00Z", "source": "t.xml"}
+    assert kept[0].metadata == {
+        "page_id": 7, "title": "Tarnvik", "revision_id": 9, "timestamp": "2024-01-01T00:00:00Z", "source": "t.xml",
+        "aliases": [("Town", "town", "anchor")], "section_starts": [],
+    }  # fmt: skip
     assert counters["pages_in"] == 1 and counters["pages_cleaned"] == 1
 
 
 SLOW_MARKER = "<<this page never finishes cleaning>>"
 
 
-def clean_or_spin(wikitext: str, title: str = "") -> str:
-    """`clean_wikitext`, except that the marker page spins in Python until a signal interrupts it.
+def clean_or_spin(wikitext: str, title: str = "") -> CleanPage:
+    """`clean_page`, except that the marker page spins in Python until a signal interrupts it.
 
     The step's skip-and-count logic is tested with a page that is slow by construction; the
     test above shows that the real parser is interrupted too.
@@ -357,14 +362,14 @@ def clean_or_spin(wikitext: str, title: str = "") -> str:
         while time.monotonic() < deadline:
             pass
         raise AssertionError("the time limit never interrupted the page")
-    return clean_wikitext(wikitext, title)
+    return clean_page(wikitext, title)
 
 
 @needs_alarm
 def test_extractor_skips_counts_and_logs_a_page_that_times_out(
     log_lines: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(wikitext_module, "clean_wikitext", clean_or_spin)
+    monkeypatch.setattr(wikitext_module, "clean_page", clean_or_spin)
     kept, counters = run_extractor([page(1, "Good page one."), page(2, SLOW_MARKER), page(3, "Good page three.")], timeout_s=0.3)
     assert [d.id for d in kept] == ["1", "3"]
     assert counters["skipped_timeout"] == 1 and counters["pages_cleaned"] == 2
@@ -398,3 +403,39 @@ def test_extractor_counts_pages_left_empty(log_lines: list[str]) -> None:
     assert [d.id for d in kept] == ["2"]
     assert counters["skipped_empty"] == 1
     assert any("page 1" in line and "no prose" in line for line in log_lines)
+
+
+# --------------------------------------------------------------------------- links for the alias table
+
+
+def test_visible_links_are_listed_with_their_anchor_as_it_reads() -> None:
+    page = clean_page(
+        "A [[Canada|Canadian]] novel by [[Ayn Rand|Rand]], with [[dog]]s and [[United_States#History|''the'' US]]. "
+        "[[Tarn (river)|]] flows. See [[#Later life|below]]."
+    )
+    assert page.text == "A Canadian novel by Rand, with dogs and the US. Tarn flows. See below."
+    assert page.links == [
+        ("Canada", "Canadian"), ("Ayn Rand", "Rand"), ("Dog", "dogs"), ("United States", "the US"), ("Tarn (river)", "Tarn"),
+    ]  # fmt: skip
+
+
+def test_links_to_other_namespaces_and_wikis_and_in_dropped_parts_are_not_listed() -> None:
+    page = clean_page(
+        "The [[Moon]] orbits.[[File:Moon.jpg|thumb|The [[Moon]] seen from [[Earth]]]] "
+        "[[wikt:orbit|Orbit]] and [[:Category:Moons|moons]].<ref>[[Luna]]</ref>{{Infobox|x=[[Sun]]}}\n"
+        "[[Category:Moons]]\n[[de:Mond]]\n\n== See also ==\n* [[Lunar phase]]"
+    )
+    assert page.links == [("Moon", "Moon")]
+
+
+def test_link_trails_and_links_rendered_by_the_parser_keep_their_anchor() -> None:
+    page = clean_page("Two [[Star Trek: The Next Generation|''TNG'']]s and {{nowrap|[[New York City]]}}, and [[Boston|  the hub  ]].")
+    assert page.text == "Two TNGs and New York City, and the hub."
+    assert page.links == [("Star Trek: The Next Generation", "TNGs"), ("New York City", "New York City"), ("Boston", "the hub")]
+
+
+def test_every_anchor_reads_in_the_clean_text() -> None:
+    page = clean_page("'''Tarnvik''' ([[Norwegian language|Norwegian]]: ''Tarnvik'') lies on the [[Sela]]&nbsp;[[river]]s.")
+    for _, anchor in page.links:
+        assert anchor in page.text
+    assert page.links == [("Norwegian language", "Norwegian"), ("Sela", "Sela"), ("River", "rivers")]
