@@ -77,6 +77,10 @@ BACK_MATTER_SECTIONS: frozenset[str] = frozenset({
     "bibliography", "select bibliography", "selected bibliography", "further reading",
     "see also", "external links", "external link", "external links and references",
     "other websites", "related pages", "gallery", "image gallery",
+    "editions", "reference literature", "etymological bibliography", "primary sources", "secondary sources",
+    "references and further reading", "notes and sources", "sources and further reading", "further information",
+    "external resources", "online resources", "reference works", "bibliography and further reading",
+    "selected works", "selected publications", "literature cited", "general bibliography", "list of works",
 })  # fmt: skip
 # Other titles count as back matter when made only of these words and one of the core ones:
 # "Notes, references and sources", "General references", "Further reading and external links".
@@ -84,9 +88,11 @@ _BACK_MATTER_WORDS: frozenset[str] = frozenset({
     "references", "reference", "notes", "footnotes", "citations", "sources", "bibliography",
     "further", "reading", "see", "also", "external", "links", "and", "works", "cited", "general",
     "other", "websites", "related", "pages", "selected", "select", "explanatory", "online",
+    "editions", "etymological", "primary", "secondary", "resources", "literature", "information",
 })  # fmt: skip
 _BACK_MATTER_CORE: frozenset[str] = frozenset({
     "references", "reference", "notes", "footnotes", "citations", "sources", "bibliography", "reading", "links",
+    "editions",
 })  # fmt: skip
 _WORD = re.compile(r"[a-z]+")
 
@@ -129,12 +135,18 @@ _TABLE_EDGE = re.compile(r"\n[ \t]*(\{\||\|\})")
 _LIST_MARKUP = re.compile(r"\n[*#:;]+")
 _BOLD_ITALIC = re.compile(r"'{2,}")
 _PIPE_TRICK_SUFFIX = re.compile(r"\s*(?:\([^()]*\)|,.*)$")
+_FORMULA_BASE = 0x100000  # plane-16 private-use characters stand for set-aside formulas
+_MAX_FORMULAS = 0x10FFFD - _FORMULA_BASE
+_FORMULA_MARKER = re.compile(r"[\U00100000-\U0010fffd]")
+_DOUBLED_BRACKET = re.compile(r"([\[\]{}])(?=\1)")
+_formulas: ContextVar[list[str] | None] = ContextVar("memtrain_formulas", default=None)
+_TEX_SPACING = re.compile(r"\\[,;:!> ]|\\q?quad\b|\\displaystyle\b|\\textstyle\b")
 _SIMPLE_MATH = re.compile(r"[\w\s.,=+\-−×·/()<>:'|%]{1,60}")
 
 _LIST_ITEM = "\x1f"  # marks the start of a list item until paragraphs are assembled
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t\x1f]*\n")
 # NUL would end the C tokenizer's input early; the others are invisible or our list marker.
-_INVISIBLE = re.compile(r"[\x00\u200b\u200e\u200f\ufeff\x1f\ue001-\ue003\U000f0000-\U000ffffd]")
+_INVISIBLE = re.compile(r"[\x00\u200b\u200e\u200f\ufeff\x1f\ue001-\ue003\U000f0000-\U0010fffd]")
 _SECTION_MARK = "\ue002"  # a heading, until paragraphs are assembled
 _REMOVED_BLOCK = "\ue003"  # where a table or a block template was cut, until paragraphs are assembled
 _SENTENCE_BREAK = re.compile(r"[.!?][\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])")
@@ -206,7 +218,9 @@ def clean_page(wikitext: str, title: str = "") -> CleanPage:
     [('Canada', 'Canadian'), ('Dog', 'dogs')]
     """
     targets: list[str] = []
+    formulas: list[str] = []
     token = _link_targets.set(targets)
+    formulas_token = _formulas.set(formulas)
     try:
         text = _prepare(wikitext)
         code = mwparserfromhell.parse(text)
@@ -215,6 +229,9 @@ def clean_page(wikitext: str, title: str = "") -> CleanPage:
         marked, section_starts = _assemble_paragraphs("".join(pieces))
     finally:
         _link_targets.reset(token)
+        _formulas.reset(formulas_token)
+    if formulas:
+        marked = _FORMULA_MARKER.sub(lambda marker: formulas[ord(marker.group()) - _FORMULA_BASE], marked)
     if not targets:
         return CleanPage(marked, [], section_starts)
     links: list[tuple[str, str]] = []
@@ -269,9 +286,21 @@ def _prepare(wikitext: str) -> str:
 
 
 def _simple_math(match: re.Match[str]) -> str:
-    """Keep a formula that reads as plain text (`x = 2`), drop LaTeX (`\\frac{a}{b}`)."""
-    formula = match.group(1).strip()
-    return formula if _SIMPLE_MATH.fullmatch(formula) else ""
+    """Keep a formula as its TeX source on one line (`\\frac{a}{b}`): it reads as a formula.
+
+    A formula that is plain text (`x = 2`) stays in place. Any other is set aside and a marker
+    stands in for it until the page is assembled, so no later pass (templates, links, stray
+    markup) touches the TeX; doubled brackets and braces get a space between them, which TeX
+    ignores, so the text never holds `[[` or `{{`. Spacing commands are dropped.
+    """
+    formula = " ".join(_TEX_SPACING.sub(" ", match.group(1)).split()).rstrip(" ,.")
+    formulas = _formulas.get()
+    if _SIMPLE_MATH.fullmatch(formula) or formulas is None:
+        return formula
+    if not formula or len(formulas) >= _MAX_FORMULAS:
+        return ""
+    formulas.append(_DOUBLED_BRACKET.sub(r"\1 ", formula))
+    return chr(_FORMULA_BASE + len(formulas) - 1)
 
 
 def _escaped_nowiki(match: re.Match[str]) -> str:
@@ -284,8 +313,17 @@ def _template_key(name: str) -> str:
     return " ".join(name.replace("_", " ").split()).lower().removeprefix("template:")
 
 
+# Parser functions whose output is their argument's text: {{formatnum:1234}}, {{ucfirst:word}}.
+_TEXT_PARSER_FUNCTIONS = frozenset({"formatnum", "lc", "uc", "lcfirst", "ucfirst"})
+
+
 def _is_inline_template(key: str) -> bool:
-    return key in _INLINE_TEMPLATES or key.startswith("lang-") or key in _PAGE_NAME_TEMPLATES
+    return (
+        key in _INLINE_TEMPLATES
+        or key.startswith("lang-")
+        or key in _PAGE_NAME_TEMPLATES
+        or key.partition(":")[0] in _TEXT_PARSER_FUNCTIONS
+    )
 
 
 def _drop_templates(text: str) -> str:
@@ -546,13 +584,105 @@ def _date_template(template: Template, title: str) -> str:
     return _format_date(_args(template, title), day_first)
 
 
+# Conversions that {{convert}} shows in brackets: unit → (factor, shown unit, other unit's name).
+# Only the common ones; any other unit is shown as given, without a conversion.
+_CONVERSIONS: dict[str, tuple[float, str, str]] = {
+    "km": (0.621371, "km", "mi"), "mi": (1.609344, "mi", "km"), "m": (3.28084, "m", "ft"), "ft": (0.3048, "ft", "m"),
+    "cm": (0.393701, "cm", "in"), "in": (2.54, "in", "cm"), "mm": (0.0393701, "mm", "in"),
+    "kg": (2.20462, "kg", "lb"), "lb": (0.453592, "lb", "kg"), "t": (1.10231, "t", "short tons"),
+    "km2": (0.386102, "km²", "sq mi"), "sqmi": (2.58999, "sq mi", "km²"), "mi2": (2.58999, "sq mi", "km²"),
+    "ha": (2.47105, "ha", "acres"), "acre": (0.404686, "acres", "ha"), "m2": (10.7639, "m²", "sq ft"),
+    "km/h": (0.621371, "km/h", "mph"), "mph": (1.609344, "mph", "km/h"), "l": (0.264172, "L", "US gal"),
+    "L": (0.264172, "L", "US gal"),
+}  # fmt: skip
+_TEMPERATURES = {"C": ("°C", "°F", lambda c: c * 9 / 5 + 32), "F": ("°F", "°C", lambda f: (f - 32) * 5 / 9)}
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+
+
+def _converted(value: str, unit: str) -> str:
+    """'10', 'km' → '10 km (6.2 mi)'; a unit or value it cannot convert is shown as given."""
+    number = value.replace(",", "")
+    if unit in _TEMPERATURES and _NUMBER.fullmatch(number):
+        shown, other, convert = _TEMPERATURES[unit]
+        return f"{value} {shown} ({_round_like(convert(float(number)), number)} {other})"
+    if unit in _CONVERSIONS and _NUMBER.fullmatch(number):
+        factor, shown, other = _CONVERSIONS[unit]
+        return f"{value} {shown} ({_round_like(float(number) * factor, number)} {other})"
+    return f"{value} {_UNITS.get(unit, unit)}"
+
+
+def _round_like(number: float, written: str) -> str:
+    """Round to as many significant digits as the value was written with (at least two)."""
+    digits_written = written.lstrip("-")
+    digits_written = digits_written.replace(".", "").lstrip("0") if "." in digits_written else digits_written.strip("0")
+    digits = max(2, len(digits_written))  # trailing zeros of a whole number are not significant
+    rounded = float(f"{number:.{digits}g}")
+    return f"{rounded:,.0f}" if rounded.is_integer() and abs(rounded) >= 1 else f"{rounded:,g}"
+
+
 def _convert(template: Template, title: str) -> str:
     args = _args(template, title)
     if len(args) >= 4 and args[1].lower() in _RANGE_WORDS:
         return f"{args[0]}{_RANGE_WORDS[args[1].lower()]}{args[2]} {_UNITS.get(args[3], args[3])}"
     if len(args) >= 2:
-        return f"{args[0]} {_UNITS.get(args[1], args[1])}"
+        return _converted(args[0], args[1])
     return args[0] if args else ""
+
+
+_HEMISPHERES = {"N", "S", "E", "W"}
+
+
+def _coordinate(template: Template, title: str) -> str:
+    """{{coord|28|31|N|80|39|W}} → '28°31′N 80°39′W'; {{coord|28.5|-80.6}} → '28.5°N 80.6°W'."""
+    args = [arg for arg in _args(template, title) if ":" not in arg and "=" not in arg]  # drop display/type args
+    letters = [i for i, arg in enumerate(args) if arg.upper() in _HEMISPHERES]
+    if len(letters) >= 2:
+        first, second = letters[0], letters[1]
+        latitude = _dms(args[:first]) + args[first].upper()
+        longitude = _dms(args[first + 1 : second]) + args[second].upper()
+        return f"{latitude} {longitude}"
+    numbers = [arg for arg in args if _NUMBER.fullmatch(arg)]
+    if len(numbers) >= 2:
+        lat, lon = float(numbers[0]), float(numbers[1])
+        return f"{abs(lat):g}°{'N' if lat >= 0 else 'S'} {abs(lon):g}°{'E' if lon >= 0 else 'W'}"
+    return ""
+
+
+def _dms(parts: list[str]) -> str:
+    return "".join(f"{part}{mark}" for part, mark in zip(parts[:3], ("°", "′", "″"), strict=False))
+
+
+def _flag_athlete(template: Template, title: str) -> str:
+    args = _args(template, title)
+    return f"{args[0]} ({args[1]})" if len(args) >= 2 else _first(template, title)
+
+
+def _joined(separator: str) -> Callable[[Template, str], str]:
+    return lambda template, title: separator.join(arg for arg in _args(template, title) if arg)
+
+
+def _wrapped(before: str, after: str) -> Callable[[Template, str], str]:
+    return lambda template, title: f"{before}{_first(template, title)}{after}"
+
+
+def _nuclide(template: Template, title: str) -> str:
+    args = _args(template, title)
+    return f"{args[0]}-{args[1]}" if len(args) >= 2 else _first(template, title)
+
+
+def _music(template: Template, title: str) -> str:
+    symbol = _first(template, title).lower()
+    return {"flat": "♭", "b": "♭", "sharp": "♯", "#": "♯", "natural": "♮"}.get(symbol, symbol)
+
+
+def _gauge(template: Template, title: str) -> str:
+    """{{RailGauge|1435mm}} → '1435 mm'; a named gauge ('ussg') is shown as written."""
+    return re.sub(r"(\d)(mm|m|ft|in)\b", r"\1 \2", _first(template, title))
+
+
+def _height(template: Template, title: str) -> str:
+    """{{height|m=1.8}} → '1.8 m'; {{height|ft=5|in=11}} → '5 ft 11 in'."""
+    return " ".join(f"{_render_str(param.value, title)} {param.name.strip()}" for param in template.params if param.showkey)
 
 
 def _fraction(template: Template, title: str) -> str:
@@ -612,7 +742,26 @@ _INLINE_TEMPLATES: dict[str, Callable[[Template, str], str]] = {
     "£": _prefixed("£"),
     "€": _prefixed("€"),
     "¥": _prefixed("¥"),
+    "coord": _coordinate,
+    **dict.fromkeys(["angbr", "angle bracket", "angle brackets"], _wrapped("⟨", "⟩")),
+    **dict.fromkeys(["bracket", "brackets"], _wrapped("[", "]")),
+    **dict.fromkeys(["flagu", "flag country", "flagg", "flag icon link"], _first),
+    **dict.fromkeys(["flagathlete", "flagsport"], _flag_athlete),
+    **dict.fromkeys(["hlist", "flatlist", "ubl", "unbulleted list", "plainlist"], _joined(", ")),
+    **dict.fromkeys(["keypress", "key press"], _joined("+")),
+    **dict.fromkeys(["nuclide2", "simplenuclide2", "nuclide", "simplenuclide"], _nuclide),
+    **dict.fromkeys(["railgauge", "rail gauge", "track gauge"], _gauge),
+    **dict.fromkeys(["nts", "ntsh", "nowrap begin", "overline", "underline", "strikethrough", "gaps",
+                     "no wrap", "nobreak", "lang-rtl", "script", "ipa", "center"], _first),
+    **dict.fromkeys(["sort", "sortname-lf"], _last),
+    "music": _music,
+    "height": _height,
+    "vol.": _prefixed("vol. "),
+    "p.": _prefixed("p. "),
+    "pp.": _prefixed("pp. "),
     **{name: _constant(text) for name, text in {
+        "eqm": " ⇌ ", "!": "|", "pipe": "|", "zwsp": "", "shy": "", "-": "", "bull": " • ", "times": "×",
+        "degree": "°", "minus": "−", "plusminus": "±", "=)": "", "en dash": "–", "em dash": "—",
         "ndash": "–", "mdash": "—", "mdashb": "—", "snd": " – ", "spnd": " – ", "spaced ndash": " – ",
         "spaced en dash": " – ", "dot": " · ", "middot": "·", "·": " · ", "'": "'", "'s": "'s",
         "nbsp": " ", "thinsp": " ", "pi": "π", "okina": "ʻ", "=": "=",
@@ -632,6 +781,12 @@ def _render_template(template: Template, title: str) -> str:
         return _first(template, title)
     if name in _PAGE_NAME_TEMPLATES:
         return title
+    function, colon, _ = name.partition(":")
+    if colon and function in _TEXT_PARSER_FUNCTIONS:
+        text = str(template.name).partition(":")[2].strip()
+        if function == "formatnum" and text.isdecimal():
+            return f"{int(text):,}"
+        return text.upper() if function == "uc" else text.lower() if function == "lc" else text
     return ""
 
 

@@ -91,9 +91,9 @@ def test_non_prose_tags_are_dropped_with_their_content(tag: str) -> None:
     assert clean_wikitext(wikitext) == "The fair is old. It is held in October."
 
 
-def test_latex_math_is_dropped_but_plain_math_is_kept() -> None:
-    wikitext = r"The ratio is <math>\frac{a}{b}</math>, where <math>n = 2</math>."
-    assert clean_wikitext(wikitext) == "The ratio is, where n = 2."
+def test_math_is_kept_as_its_tex_source() -> None:
+    wikitext = r"The ratio is <math>\frac{a}{b}</math>, where <math>n = 2</math>. Then <math>\Big[[H^+]\Big]</math> holds."
+    assert clean_wikitext(wikitext) == r"The ratio is \frac{a}{b}, where n = 2. Then \Big[ [H^+]\Big] holds."
 
 
 def test_back_matter_sections_are_dropped_with_their_subsections() -> None:
@@ -110,13 +110,14 @@ def test_back_matter_sections_are_dropped_with_their_subsections() -> None:
 @pytest.mark.parametrize(
     "heading",
     ["Notes, references and sources", "General references", "Further reading and external links",
-     "''Notes''", "Explanatory notes", "Works cited", "Other websites", "Related pages"],
+     "''Notes''", "Explanatory notes", "Works cited", "Other websites", "Related pages",
+     "Editions", "Reference literature", "Etymological bibliography", "Primary sources", "Further information"],
 )  # fmt: skip
 def test_back_matter_is_recognised_by_its_words(heading: str) -> None:
     assert clean_wikitext(f"Intro.\n\n== {heading} ==\nHollis, 1998, p. 41.") == "Intro."
 
 
-@pytest.mark.parametrize("heading", ["Works", "Literature", "Sources of the river", "History"])
+@pytest.mark.parametrize("heading", ["Works", "Literature", "Sources of the river", "History", "Publications"])
 def test_sections_that_may_be_prose_are_kept(heading: str) -> None:
     assert clean_wikitext(f"Intro.\n\n== {heading} ==\nIt rises in the hills.") == "Intro.\n\nIt rises in the hills."
 
@@ -185,7 +186,7 @@ def test_inline_templates_that_stand_for_words_are_rendered() -> None:
         "{{PAGENAME}} is {{nowrap|2,318 m}} high, a {{frac|1|2}} mile of it in {{chem|H|2|O}}."
     )
     assert clean_wikitext(wikitext, title="Mount Harrow") == (
-        "The river is 212 km long and 5 to 7 m deep. It is called Sèla or Sela. "
+        "The river is 212 km (132 mi) long and 5 to 7 m deep. It is called Sèla or Sela. "
         "As of 2022, the port handled 2.95×10^6 t. Marwood was born on 9 April 1871; "
         "Mount Harrow is 2,318 m high, a 1/2 mile of it in H2O."
     )
@@ -439,3 +440,59 @@ def test_every_anchor_reads_in_the_clean_text() -> None:
     for _, anchor in page.links:
         assert anchor in page.text
     assert page.links == [("Norwegian language", "Norwegian"), ("Sela", "Sela"), ("River", "rivers")]
+
+
+# --------------------------------------------------------------------------- templates that carry words
+
+
+@pytest.mark.parametrize(
+    ("wikitext", "clean"),
+    [
+        (
+            "It impacted the Atlantic Ocean at {{coord|8|7.5|N|165|1.2|W|type:landmark}} and the S-II second stage at "
+            "{{Coord|31|50|N|37|17|W|display=inline}}.",
+            "It impacted the Atlantic Ocean at 8°7.5′N 165°1.2′W and the S-II second stage at 31°50′N 37°17′W.",
+        ),
+        ("The pad is at {{coord|28.608|-80.604|display=inline,title}}.", "The pad is at 28.608°N 80.604°W."),
+        ("The pair (after {{angbr|x}} and {{angbr|y}}) is ordered.", "The pair (after ⟨x⟩ and ⟨y⟩) is ordered."),
+        (
+            "{{flagicon|UK}} '''[[Ann Hale]]''' ({{flagu|UK}}) beat {{flag|France}}'s {{flagathlete|[[Jo Marr]]|USA}}.",
+            "Ann Hale (UK) beat France's Jo Marr (USA).",
+        ),
+        (
+            "It is {{convert|10|km}} long, {{convert|1200|ft|m}} high and {{convert|25|C}} in summer.",
+            "It is 10 km (6.2 mi) long, 1200 ft (370 m) high and 25 °C (77 °F) in summer.",
+        ),
+        ("Hold {{keypress|Ctrl|C}}; {{chem|CH|3|COOH}} {{eqm}} {{chem|H|2|O}}.", "Hold Ctrl+C; CH3COOH ⇌ H2O."),
+        ("The {{RailGauge|1435mm}} line; notes A{{Music|flat}} and D.", "The 1435 mm line; notes A♭ and D."),
+        ("{{nuclide2|einsteinium|254|link=y}} + {{nuclide2|calcium|48}} fuse.", "einsteinium-254 + calcium-48 fuse."),
+        ("About {{formatnum:1234567}} people, {{sfrac|1|2}} of them in {{lang|fr|Le Havre}}.", "About 1,234,567 people, 1/2 of them in Le Havre."),
+        ("He was {{height|m=1.8}} tall ({{nowrap|10 May}}).", "He was 1.8 m tall (10 May)."),
+        ("Smith, ''Dictionary'', {{vol.|3}}, {{p.|88}}.", "Smith, Dictionary, vol. 3, p. 88."),
+    ],
+)
+def test_content_bearing_templates_keep_the_sentence(wikitext: str, clean: str) -> None:
+    assert clean_wikitext(wikitext) == clean
+
+
+# --------------------------------------------------------------------------- lead-ins and sections
+
+
+def test_a_lead_in_whose_content_was_removed_is_dropped() -> None:
+    table = "{|\n! City !! Population\n|-\n| Oran || 1,000,000\n|}"
+    wikitext = (
+        f"Algeria has many cities. The largest are:\n{table}\nAfter independence, they grew.\n\n"
+        "Its provinces are:\n{{Provinces of Algeria}}\n\n== Culture ==\nModern literature is rich."
+    )
+    assert clean_wikitext(wikitext) == "Algeria has many cities. After independence, they grew.\n\nModern literature is rich."
+
+
+def test_a_lead_in_followed_by_its_list_or_quote_is_kept() -> None:
+    wikitext = "The parishes are:\n* Canillo\n* Encamp\n\nIn it, he writes:\n\n<blockquote>Alms are the fruits of a gift.</blockquote>"
+    assert clean_wikitext(wikitext) == "The parishes are:\nCanillo\nEncamp\n\nIn it, he writes:\n\nAlms are the fruits of a gift."
+
+
+def test_sections_are_reported_as_the_paragraphs_that_open_them() -> None:
+    page = clean_page("Lead one.\n\nLead two.\n\n== History ==\nOld.\n=== Early ===\nOlder.\n\nOldest.\n\n== Notes ==\n{{reflist}}")
+    assert page.text.split("\n\n") == ["Lead one.", "Lead two.", "Old.", "Older.", "Oldest."]
+    assert page.section_starts == [2, 3]
