@@ -93,6 +93,7 @@ def pool_pipeline(plan: SourcePlan, config: BuildConfig, output_dir: Path) -> li
         min_words=config.min_passage_words,
         max_words=config.max_passage_words,
         target_words=config.target_passage_words,
+        target_spread=config.passage_size_spread,
         timeout_s=config.page_timeout_s,
     )
     writer = PassagePoolWriter(output_dir, tasks=len(plan.units))
@@ -127,6 +128,7 @@ def _plan_record(plan: SourcePlan, config: BuildConfig) -> dict[str, Any]:
         "min_passage_words": config.min_passage_words,
         "max_passage_words": config.max_passage_words,
         "target_passage_words": config.target_passage_words,
+        "passage_size_spread": config.passage_size_spread,
         "max_page_bytes": config.max_page_bytes,
         "page_timeout_s": config.page_timeout_s,
     }

@@ -21,9 +21,11 @@ for the same text and settings.
 
 from __future__ import annotations
 
+import itertools
 import math
+import random
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
@@ -89,23 +91,26 @@ def split_passages(
     text: str,
     min_words: int,
     max_words: int,
-    target_words: int | None = None,
+    target_words: int | Iterator[int] | None = None,
     section_starts: Iterable[int] = (),
 ) -> list[str]:
     """Split clean article text (paragraphs separated by blank lines) into passages.
 
-    `target_words` defaults to `min_words` (one passage per paragraph); `section_starts` lists
-    the paragraphs that open a section (passages never run across a section start).
+    `target_words` is one target for every passage (default `min_words`: one passage per
+    paragraph) or an iterator giving each passage its own, in order (see `passage_targets`);
+    `section_starts` lists the paragraphs that open a section (passages never run across one).
 
     >>> split_passages("Short one.\\n\\nThe Sela river runs through Tarnvik.", min_words=3, max_words=50)
     ['Short one.\\nThe Sela river runs through Tarnvik.']
     """
-    target = min_words if target_words is None else target_words
-    if min_words < 1 or max_words < min_words or not min_words <= target <= max_words:
-        raise ValueError(
-            f"need 1 <= min_words <= target_words <= max_words, got min_words={min_words}, "
-            f"target_words={target}, max_words={max_words}"
-        )
+    if isinstance(target_words, int) or target_words is None:
+        fixed = min_words if target_words is None else target_words
+        _check_bounds(min_words, fixed, max_words)
+        targets: Iterator[int] = itertools.repeat(fixed)
+    else:
+        _check_bounds(min_words, min_words, max_words)
+        targets = (min(max(target, min_words), max_words) for target in target_words)
+    target = next(targets)
     starts = set(section_starts)
     passages: list[str] = []
     current: list[str] = []  # paragraphs (or pieces of one) of the passage being built
@@ -113,9 +118,10 @@ def split_passages(
     section_first = 0  # index in `passages` of the current section's first passage
 
     def flush() -> None:
-        nonlocal current, current_words
+        nonlocal current, current_words, target
         passages.append("\n".join(current))
         current, current_words = [], 0
+        target = next(targets)
 
     def end_section() -> None:
         nonlocal section_first
@@ -155,6 +161,30 @@ def split_passages(
                 current_words = sum(_n_words(part) for part in current)
     end_section()
     return passages
+
+
+def _check_bounds(min_words: int, target_words: int, max_words: int) -> None:
+    if min_words < 1 or max_words < min_words or not min_words <= target_words <= max_words:
+        raise ValueError(
+            f"need 1 <= min_words <= target_words <= max_words, got min_words={min_words}, "
+            f"target_words={target_words}, max_words={max_words}"
+        )
+
+
+def passage_targets(page_id: int, target_words: int, spread: float) -> Iterator[int]:
+    """Word targets for the passages of one page: one per page, log-uniform in [target/spread, target*spread].
+
+    Passages of one size make every document of N passages about N times that size (a sum of
+    many equal parts hardly varies). A size per page varies the documents: the related
+    passages of a pivot mostly share its pages, so a document built around a finely cut page
+    is short and one around a coarsely cut page is long, spreading documents over the paper's
+    24k-40k range (measured in the README). Seeded by the page id: a page is always cut the
+    same way. `spread` 1 gives `target_words` to every page.
+    """
+    if spread <= 1:
+        return itertools.repeat(target_words)
+    draws = random.Random(page_id)
+    return itertools.repeat(round(math.exp(draws.uniform(math.log(target_words / spread), math.log(target_words * spread)))))
 
 
 def _n_words(text: str) -> int:
@@ -224,7 +254,8 @@ class PassageSplitter(PipelineStep):
     the page's alias rows ride on its first passage. Alias-only documents pass through.
     A page id seen before in the task (the same dump given twice, a parquet with repeated ids)
     is skipped whole: the first copy is kept. Splitting runs under the page time limit
-    (`timeout_s`). Stats: `pages_in`, `passages_out`, `passage_words`, `pages_without_passages`,
+    (`timeout_s`). Each page's passage target varies by `target_spread` around `target_words`
+    (see `passage_targets`). Stats: `pages_in`, `passages_out`, `passage_words`, `pages_without_passages`,
     `words_dropped` (short remainders that could not be joined to a passage),
     `duplicate_pages_dropped`, `skipped_timeout`.
     """
@@ -240,17 +271,17 @@ class PassageSplitter(PipelineStep):
         max_words: int = 220,
         target_words: int | None = None,
         timeout_s: float = 0.0,
+        target_spread: float = 1.0,
     ) -> None:
         super().__init__()
         target = min_words if target_words is None else target_words
-        if min_words < 1 or max_words < min_words or not min_words <= target <= max_words:
-            raise ValueError(
-                f"need 1 <= min_words <= target_words <= max_words, got min_words={min_words}, "
-                f"target_words={target}, max_words={max_words}"
-            )
+        _check_bounds(min_words, target, max_words)
+        if target_spread < 1:
+            raise ValueError(f"target_spread must be at least 1, got {target_spread}")
         self.min_words = min_words
         self.max_words = max_words
         self.target_words = target
+        self.target_spread = target_spread
         self.timeout_s = timeout_s
 
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
@@ -279,7 +310,7 @@ class PassageSplitter(PipelineStep):
                         article.text,
                         self.min_words,
                         self.max_words,
-                        self.target_words,
+                        passage_targets(page_id, self.target_words, self.target_spread),
                         metadata.get(SECTION_STARTS_KEY, ()),
                     )
             except PageTimeout as timeout:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import signal
 import time
 from collections.abc import Iterator
@@ -10,7 +11,7 @@ import pytest
 from datatrove.data import Document
 from datatrove.utils.logging import logger
 
-from memtrain_data.pipeline.passages import PassageSplitter, split_passages, split_sentences
+from memtrain_data.pipeline.passages import PassageSplitter, passage_targets, split_passages, split_sentences
 from memtrain_data.records import Passage
 
 
@@ -237,3 +238,24 @@ def test_the_step_merges_by_the_sections_the_extractor_found() -> None:
     passages = list(PassageSplitter(min_words=20, max_words=200, target_words=100).run(iter([document])))
     assert [p.text for p in passages] == [f"{sentence(30, 'a')}\n{sentence(30, 'b')}", sentence(30, "c")]
     assert [p.metadata["n_words"] for p in passages] == [60, 30]
+
+
+def test_each_page_gets_its_own_passage_size_the_same_on_every_run() -> None:
+    sizes = {page_id: next(passage_targets(page_id, 200, 5.0)) for page_id in range(1, 400)}
+    assert sizes == {page_id: next(passage_targets(page_id, 200, 5.0)) for page_id in range(1, 400)}
+    assert all(40 <= size <= 1000 for size in sizes.values())
+    assert min(sizes.values()) < 60 and max(sizes.values()) > 700  # log-uniform over the whole range
+    assert len(set(itertools.islice(passage_targets(7, 200, 5.0), 10))) == 1  # one size for all of a page's passages
+    assert next(passage_targets(7, 200, 1.0)) == 200
+
+
+def test_the_step_cuts_pages_at_their_own_size() -> None:
+    text = "\n\n".join(sentence(50, f"w{i}") for i in range(16))  # 800 words in paragraphs of 50
+    documents = [article(page_id, text) for page_id in range(1, 30)]
+    passages = list(PassageSplitter(min_words=20, max_words=800, target_words=200, target_spread=5.0).run(iter(documents)))
+    mean_words = {}
+    for page_id in range(1, 30):
+        sizes = [p.metadata["n_words"] for p in passages if p.metadata["page_id"] == page_id]
+        assert sum(sizes) == 800
+        mean_words[page_id] = sum(sizes) / len(sizes)
+    assert min(mean_words.values()) <= 100 and max(mean_words.values()) >= 400
