@@ -7,16 +7,23 @@
   files/images with their captions, categories, interlanguage links, HTML comments,
   behaviour switches (`__NOTOC__`), parser functions, and the tags whose content is not prose:
   `<gallery>`, `<timeline>`, `<imagemap>`, `<score>`, `<graph>`, `<syntaxhighlight>`/`<source>`,
-  `<pre>`, `<includeonly>`, `<templatedata>`, `<mapframe>`, `<hiero>` and LaTeX `<math>`
-  (a `<math>` whose content is plain text such as `x = 2` is kept);
+  `<pre>`, `<includeonly>`, `<templatedata>`, `<mapframe>`, `<hiero>`;
 * kept as their text: link text (`[[a|b]]` → b, `[[a]]` → a, `[[a]]s` → as, `[[Foo (bar)|]]` → Foo),
   labelled external links (`[http://x label]` → label; bare and unlabelled URLs are dropped),
   the content of formatting tags (`<b>`, `<i>`, `<span>`, `<sup>`, `<small>`, `<blockquote>`,
-  `<nowiki>` …), bold/italic markup, list items (one per line), HTML entities (decoded), and a
-  few inline templates that stand for words in a sentence (`{{convert}}`, `{{lang}}`,
-  `{{as of}}`, `{{birth date}}`, `{{nowrap}}`, `{{frac}}`, `{{chem}}` …, see `_INLINE_TEMPLATES`);
-* headings end a paragraph and are not text; back-matter sections (References, Notes,
-  See also, External links, Further reading, Bibliography, Sources …) are dropped whole.
+  `<nowiki>` …), bold/italic markup, list items (one per line), HTML entities (decoded),
+  `<math>` as its TeX source, and the inline templates that stand for words in a sentence
+  (`{{convert}}` with its conversion, `{{coord}}`, `{{lang}}`, `{{angbr}}`, flag-style templates,
+  `{{as of}}`, `{{birth date}}`, `{{nowrap}}`, `{{frac}}`, `{{chem}}` …): `_INLINE_TEMPLATES` is
+  the table, one renderer per template name, and extending it is adding a line;
+* headings end a paragraph and are not text (`CleanPage.section_starts` records where each
+  section starts); back-matter sections (References, Notes, See also, External links,
+  Further reading, Bibliography, Sources, Editions …) are dropped whole; a lead-in sentence
+  ending in ":" whose content was cut (a table, a block template, the end of its section) is
+  dropped with it.
+
+`clean_page` also lists the page's visible article links as (target, anchor text), for the
+pool's alias table.
 
 Output paragraphs are separated by a blank line ("\\n\\n"); inside a paragraph, list items are
 separated by "\\n". For speed, comments, refs, non-prose tags, back matter, tables, list and
