@@ -49,14 +49,18 @@ def normalize_target(raw: str) -> str:
     >>> normalize_target("ayn_rand#Early life")
     'Ayn Rand'
     """
-    title = html.unescape(raw).partition("#")[0].replace("_", " ")
-    title = " ".join(title.split())
+    title = html.unescape(raw) if "&" in raw else raw
+    if "#" in title:
+        title = title.partition("#")[0]
+    title = " ".join(title.replace("_", " ").split())
     return title[:1].upper() + title[1:]
 
 
 def article_target(raw: str) -> str | None:
     """The normalized title when `raw` (a link target as written) names a namespace-0 article here, else None."""
     raw = raw.strip()
+    if ":" not in raw:  # most links: no namespace to check
+        return normalize_target(raw) or None
     explicit_main = raw.startswith(":")  # [[:Foo]] is the article Foo; [[:Category:X]] is still a category
     if explicit_main:
         raw = raw[1:].lstrip()

@@ -35,6 +35,7 @@ costs it ~35 µs), and this cuts a page's parse from ~60 ms to ~6 ms on enwiki p
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 import signal
@@ -253,13 +254,16 @@ def clean_page(wikitext: str, title: str = "") -> CleanPage:
     return CleanPage(text, links, section_starts)
 
 
+_cached_article_target = functools.lru_cache(maxsize=65_536)(article_target)
+
+
 def _mark_link(target: str, shown: str) -> str:
     """`shown` wrapped in link markers when `target` names an article, else `shown` as it is."""
     targets = _link_targets.get()
     core = shown.strip()
     if targets is None or not core or len(targets) >= _MAX_MARKED_LINKS:
         return shown
-    article = article_target(target)
+    article = _cached_article_target(target)
     if article is None:
         return shown
     targets.append(article)
