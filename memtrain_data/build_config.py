@@ -38,6 +38,11 @@ PRESETS: dict[str, dict[str, Any]] = {
         "min_doc_tokens": 24_000,
         "max_doc_tokens": 40_960,
         "num_episodes": 30_000,
+        # passages of 40-800 words, one size per page: 150 of them make 24k-40k-token documents
+        # without top-up (README, "Passage sizes")
+        "target_passage_words": 200,
+        "max_passage_words": 800,
+        "passage_size_spread": 5.0,
     },
     # Small enough for CPU tests and demos: a handful of short chunks per episode.
     "mini": {
@@ -57,7 +62,7 @@ class BuildConfig:
     """Everything `memtrain build-dataset` needs.
 
     Input and output: `dump`, `output`, `config_name`.
-    Passage pool: `min_passage_words`, `max_passage_words`, `page_timeout_s`, `max_page_bytes`.
+    Passage pool: `min_passage_words`, `target_passage_words`, `max_passage_words`, `passage_size_spread`, `page_timeout_s`, `max_page_bytes`.
     Episodes: `preset` and its numbers, `num_episodes`, `seed`, `tokenizer`, `spacy_model`,
     `entity_labels`, `probes_per_chunk`, `retriever`, split fractions.
     Execution: `workers`, `executor`.
@@ -77,7 +82,17 @@ class BuildConfig:
     num_episodes: int = config_field(24, help="Episodes to build over all splits.")
     # passage pool
     min_passage_words: int = config_field(20, help="Paragraphs shorter than this are merged with the next one or dropped.")
-    max_passage_words: int = config_field(220, help="Longer paragraphs are split at sentence boundaries.")
+    target_passage_words: int = config_field(
+        20,
+        help="Consecutive paragraphs of a section are merged into one passage until it reaches this many words "
+        "(= min_passage_words: one passage per paragraph).",
+    )
+    max_passage_words: int = config_field(220, help="Longer paragraphs are split at sentence boundaries; no passage is longer.")
+    passage_size_spread: float = config_field(
+        1.0,
+        help="Each page's passage target is drawn (seeded by the page id) log-uniformly between target_passage_words "
+        "divided and multiplied by this; 1: the same target for every page.",
+    )
     page_timeout_s: float = config_field(20.0, help="A page whose wikitext takes longer to clean is skipped and counted.")
     max_page_bytes: int = config_field(4_000_000, help="Pages with more wikitext than this are skipped and counted.")
     pool_size: int | None = config_field(None, help="Cap on passages used for episodes (first N by id hash); none: all.")
@@ -135,6 +150,13 @@ class BuildConfig:
         for name in ("workers", "num_episodes", "chunk_tokens", "max_chunks", "min_passage_words", "max_passage_words"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if not self.passage_size_spread >= 1:
+            raise ConfigError(f"passage_size_spread must be at least 1, got {self.passage_size_spread}")
+        if not self.min_passage_words <= self.target_passage_words <= self.max_passage_words:
+            raise ConfigError(
+                f"need min_passage_words <= target_passage_words <= max_passage_words, got {self.min_passage_words}, "
+                f"{self.target_passage_words}, {self.max_passage_words}"
+            )
         if self.related_passages < 0 or self.random_passages < 0 or self.probes_per_chunk < 0:
             raise ConfigError("related_passages, random_passages and probes_per_chunk must be >= 0")
         if self.min_doc_tokens > self.max_doc_tokens:

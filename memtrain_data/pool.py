@@ -5,7 +5,8 @@ The stages are datatrove steps (see `memtrain_data.pipeline`) run by a datatrove
 The input fixes the tasks (one per input unit, see `pipeline/readers/sources.py`), so
 `--workers` only changes how many run at once and a rerun with other workers writes identical
 shards. Task `rank` writes `OUT/pool/passages-{rank:05d}-of-{tasks:05d}.parquet` under a
-temporary name, renamed when complete; datatrove then writes the task's completion marker
+temporary name, renamed when complete, and its alias table (redirects and link anchors) as
+`OUT/pool/aliases-{rank:05d}-of-{tasks:05d}.parquet`; datatrove then writes the task's completion marker
 under `OUT/.memtrain/logs/pool/completions/`, so a rerun (after a crash, even `kill -9`) skips
 finished tasks and redoes only the others. The per-task stats files there are merged into
 `PoolBuildResult.stats`, stage by stage.
@@ -37,10 +38,11 @@ if TYPE_CHECKING:
     from datatrove.executor.base import PipelineExecutor
     from datatrove.pipeline.base import PipelineStep
 
-POOL_FORMAT_VERSION = "1"
+POOL_FORMAT_VERSION = "2"
 """Bump when the pool's content changes for the same input and settings (old pools are then refused)."""
 
 _PLAN_FILE = "plan.json"
+_DUPLICATES_FILE = "duplicate_pages.json"
 _ISSUE_COUNTERS = {
     "truncated_files": "the file was cut short (truncated compressed data); the pages before the cut were kept",
     "xml_errors": "malformed XML; the pages before the error were kept",
@@ -87,7 +89,13 @@ def pool_pipeline(plan: SourcePlan, config: BuildConfig, output_dir: Path) -> li
     from memtrain_data.pipeline.passages import PassageSplitter
     from memtrain_data.pipeline.writers.pool import PassagePoolWriter
 
-    splitter = PassageSplitter(min_words=config.min_passage_words, max_words=config.max_passage_words)
+    splitter = PassageSplitter(
+        min_words=config.min_passage_words,
+        max_words=config.max_passage_words,
+        target_words=config.target_passage_words,
+        target_spread=config.passage_size_spread,
+        timeout_s=config.page_timeout_s,
+    )
     writer = PassagePoolWriter(output_dir, tasks=len(plan.units))
     if plan.kind == "parquet":
         from memtrain_data.pipeline.readers.wikipedia_parquet import WikipediaParquetReader
@@ -119,6 +127,8 @@ def plan_record(plan: SourcePlan, config: BuildConfig) -> dict[str, Any]:
         "units": [unit_record(unit) for unit in plan.units],
         "min_passage_words": config.min_passage_words,
         "max_passage_words": config.max_passage_words,
+        "target_passage_words": config.target_passage_words,
+        "passage_size_spread": config.passage_size_spread,
         "max_page_bytes": config.max_page_bytes,
         "page_timeout_s": config.page_timeout_s,
     }
@@ -175,6 +185,47 @@ def _watch_completions(logging_dir: Path, tasks: int, already: int, progress: Pr
             return
 
 
+def _drop_pages_seen_in_earlier_shards(shards: list[Path], logging_dir: Path, progress: ProgressReporter) -> int:
+    """Remove from each shard the pages whose id an earlier shard (lower rank) holds; return how many pages that is.
+
+    Tasks never see each other's pages, so a page id that two inputs share (the same dump given
+    twice, overlapping parts) reaches two shards; the copy in the lowest-ranked shard is kept.
+    What was dropped is recorded per shard in the logging folder, so a rerun that finds the
+    shards already clean reports the same count.
+    """
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    record_path = logging_dir / _DUPLICATES_FILE
+    record: dict[str, list[int]] = json.loads(record_path.read_text(encoding="utf-8")) if record_path.is_file() else {}
+    per_shard = [pc.unique(pq.read_table(shard, columns=["page_id"]).column("page_id")).to_numpy() for shard in shards]
+    if per_shard:
+        ids = np.concatenate(per_shard)
+        ranks = np.concatenate([np.full(len(page_ids), rank) for rank, page_ids in enumerate(per_shard)])
+        order = np.lexsort((ranks, ids))
+        repeated = order[1:][ids[order][1:] == ids[order][:-1]]  # every copy after the lowest-ranked one
+        for rank in sorted(set(ranks[repeated].tolist())):
+            dropped = sorted(set(ids[repeated][ranks[repeated] == rank].tolist()))
+            shard = shards[rank]
+            table = pq.read_table(shard)
+            keep = pc.invert(pc.is_in(table.column("page_id"), value_set=pa.array(dropped, type=pa.int64())))
+            temporary = shard.with_name(f".{shard.name}.dedup.tmp")
+            pq.write_table(table.filter(keep), temporary)
+            temporary.replace(shard)
+            record[str(rank)] = dropped
+            record_path.write_text(json.dumps(record, sort_keys=True) + "\n", encoding="utf-8")
+    total = sum(len(dropped) for dropped in record.values())
+    if total:
+        examples = ", ".join(str(page_id) for dropped in record.values() for page_id in dropped[:3])
+        progress.log(
+            f"warning: {total:,} page id(s) occur in more than one input (e.g. {examples}); "
+            "each page was kept once, from the first input that has it"
+        )
+    return total
+
+
 def build_passage_pool(
     config: BuildConfig, progress: ProgressReporter | None = None, *, pages_per_task: int | None = None
 ) -> PoolBuildResult:
@@ -225,7 +276,7 @@ def build_passage_pool(
     progress.finish("pool")
 
     from memtrain_data.pipeline.stats import merge_stage_stats, read_task_stats
-    from memtrain_data.pipeline.writers.pool import pool_shard_name
+    from memtrain_data.pipeline.writers.pool import alias_shard_name, pool_shard_name, read_latest_timestamp
 
     per_task = []
     for rank, unit in enumerate(plan.units):
@@ -239,10 +290,12 @@ def build_passage_pool(
                 detail = f"{count:,} {meaning}" if counter == "invalid_utf8_bytes" else meaning
                 progress.log(f"warning: {unit.describe()}: {detail} (log: {logging_dir / 'logs' / f'task_{rank:05d}.log'})")
     shards = [output_dir / pool_shard_name(rank, tasks) for rank in range(tasks)]
-    missing = [shard.name for shard in shards if not shard.is_file()]
+    alias_tables = [output_dir / alias_shard_name(rank, tasks) for rank in range(tasks)]
+    missing = [shard.name for shard in [*shards, *alias_tables] if not shard.is_file()]
     if missing:
         raise RuntimeError(f"pool tasks are marked complete but shards are missing: {', '.join(missing[:3])}")
 
+    duplicates_dropped = _drop_pages_seen_in_earlier_shards(shards, logging_dir, progress)
     by_stage = merge_stage_stats(per_task, names)
     for stage, step in zip(names, pipeline, strict=True):
         # steps may declare counters that are always reported, zero or not
@@ -255,6 +308,13 @@ def build_passage_pool(
         "tasks": tasks,
         "tasks_skipped": already,
         "seconds": round(seconds, 3),
+        # the alias table (see pipeline/aliases.py) and the newest revision, which fixes the text's license
+        "alias_rows": by_stage["write"].get("alias_rows", 0),
+        "redirects_seen": by_stage["read"].get("redirects_seen", 0),
+        "anchors_seen": by_stage.get("extract", {}).get("anchors_seen", 0),
+        # the same page id in two inputs (a dump given twice): kept once, from the first task that has it
+        "duplicate_pages_dropped": by_stage["split"].get("duplicate_pages_dropped", 0) + duplicates_dropped,
+        "latest_revision_timestamp": max(filter(None, map(read_latest_timestamp, alias_tables)), default=None),
         **by_stage,
     }
     return PoolBuildResult(pool_dir=output_dir, stats=stats, shards=shards, tasks=tasks, skipped_tasks=already)

@@ -17,6 +17,9 @@ def test_paper_preset_has_the_papers_numbers() -> None:
     assert config.max_chunks == 8
     assert config.min_doc_tokens == 24_000
     assert config.max_doc_tokens <= config.chunk_tokens * config.max_chunks
+    # passages sized so 150 of them span 24k-40k tokens (measured: README, "Passage sizes")
+    assert config.min_passage_words < config.target_passage_words < config.max_passage_words
+    assert config.passage_size_spread > 1
 
 
 def test_mini_is_the_default_and_names_the_config() -> None:
@@ -56,6 +59,9 @@ def test_typod_yaml_key_is_rejected(tmp_path: Path) -> None:
         ({"min_doc_tokens": 5000, "max_doc_tokens": 100}, "is above max_doc_tokens"),
         ({"chunk_tokens": 10, "max_chunks": 2, "min_doc_tokens": 1, "max_doc_tokens": 100}, "cannot fit"),
         ({"validation_fraction": 0.6, "test_fraction": 0.5}, "leave room for train"),
+        ({"target_passage_words": 500, "max_passage_words": 400}, "target_passage_words <= max_passage_words"),
+        ({"target_passage_words": 10, "min_passage_words": 20}, "min_passage_words <= target_passage_words"),
+        ({"passage_size_spread": 0.5}, "passage_size_spread must be at least 1"),
     ],
 )
 def test_impossible_settings_are_config_errors(changes: dict, message: str) -> None:

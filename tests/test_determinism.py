@@ -26,7 +26,8 @@ def test_one_worker_and_two_workers_write_byte_identical_datasets(
     run_build(build_command(dump_parts(tmp_path, enwiki_sample), one_worker, workers=1))
 
     files = dataset_files(one_worker)
-    assert len([name for name in files if name.startswith("pool/")]) == 3, "one pool shard per dump part"
+    assert len([name for name in files if name.startswith("pool/passages-")]) == 3, "one pool shard per dump part"
+    assert len([name for name in files if name.startswith("pool/aliases-")]) == 3, "one alias table per pool shard"
     assert any(name.startswith("mini/train-") for name in files)
     assert files == dataset_files(two_workers)
     assert dataset_stats(one_worker) == dataset_stats(two_workers)

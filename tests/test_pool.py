@@ -314,10 +314,58 @@ def test_kill_9_then_rerun_finishes_only_what_was_missing_with_identical_output(
     process.wait()
     finished_before = len(list(completions.iterdir()))
     assert 3 <= finished_before < 12
-    assert not any(p.suffix == ".parquet" and not p.name.startswith("passages-") for p in (crashed / "pool").iterdir())
+    assert not any(p.suffix == ".parquet" and not p.name.startswith(("passages-", "aliases-")) for p in (crashed / "pool").iterdir())
 
     progress = RecordedProgress()
     resumed = build_passage_pool(BuildConfig(output=crashed, dump=[str(dump)]), progress=progress, pages_per_task=20)
     assert resumed.skipped_tasks == finished_before
     assert f"{finished_before} of 12 pool tasks already complete, skipped" in progress.messages
     assert shard_bytes(crashed / "pool") == shard_bytes(reference.pool_dir)  # no temporary files left either
+
+
+# --------------------------------------------------------------------------- aliases and duplicates
+
+
+def test_the_pool_writes_an_alias_table_of_redirects_and_anchors_and_reports_it(tmp_path: Path) -> None:
+    pages = [
+        *town_pages(2),
+        page_xml(60, "Vell", "#REDIRECT [[Vell River]]", redirect="Vell River", timestamp="2016-03-01T00:00:00Z"),
+    ]
+    dump = write_dump(tmp_path / "testwiki.xml.bz2", dump_text(pages))
+    result = build_passage_pool(BuildConfig(output=tmp_path / "out", dump=[str(dump)]))
+    table = pq.read_table(result.pool_dir / "aliases-00000-of-00001.parquet")
+    assert table.column_names == ["target", "alias", "kind", "count"]
+    assert table.to_pylist() == [
+        {"target": "Marrow Hills", "alias": "Marrow Hills", "kind": "anchor", "count": 4},  # 2 pages x 2 paragraphs
+        {"target": "Vell River", "alias": "Vell", "kind": "anchor", "count": 4},
+        {"target": "Vell River", "alias": "Vell", "kind": "redirect", "count": 1},
+    ]
+    stats = result.stats
+    assert (stats["alias_rows"], stats["redirects_seen"], stats["anchors_seen"]) == (3, 1, 8)
+    assert stats["latest_revision_timestamp"] == "2024-01-02T03:04:05Z"  # the town pages' revisions
+
+
+def test_a_parquet_input_has_an_empty_alias_table(tmp_path: Path) -> None:
+    text = "Riverton is a town on the Vell river, founded in 1742 by the merchant Anna Morrow, who built a mill."
+    pq.write_table(pa.table({"id": ["12"], "url": ["u"], "title": ["Riverton"], "text": [text]}), tmp_path / "train.parquet")
+    result = build_passage_pool(BuildConfig(output=tmp_path / "out", dump=[str(tmp_path / "train.parquet")]))
+    assert pq.read_table(result.pool_dir / "aliases-00000-of-00001.parquet").num_rows == 0
+    assert (result.stats["alias_rows"], result.stats["latest_revision_timestamp"]) == (0, None)
+
+
+def test_the_same_dump_given_twice_gives_each_page_once_and_says_so(tmp_path: Path) -> None:
+    first = write_dump(tmp_path / "a.xml", dump_text(town_pages(3)))
+    second = write_dump(tmp_path / "b.xml", dump_text([*town_pages(3), page_xml(9, "Town9", town_text(9)), *town_pages(1)]))
+    progress = RecordedProgress()
+    config = BuildConfig(output=tmp_path / "out", dump=[str(first), str(second)])
+    result = build_passage_pool(config, progress=progress)
+    rows = read_pool(result.pool_dir).to_pylist()
+    ids = [row["id"] for row in rows]
+    assert len(ids) == len(set(ids))
+    assert sorted({row["page_id"] for row in rows}) == [1, 2, 3, 9]
+    assert {row["page_id"] for row in rows if row["source"] == "b.xml"} == {9}  # the first input's copy is kept
+    assert result.stats["split"]["duplicate_pages_dropped"] == 1  # page 1 twice in b.xml
+    assert result.stats["duplicate_pages_dropped"] == 1 + 3
+    assert any("more than one input" in message for message in progress.messages)
+    again = build_passage_pool(config)  # a rerun finds the shards clean and reports the same
+    assert again.stats["duplicate_pages_dropped"] == 1 + 3

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import itertools
+import signal
+import time
 from collections.abc import Iterator
 
 import pytest
 from datatrove.data import Document
 from datatrove.utils.logging import logger
 
-from memtrain_data.pipeline.passages import PassageSplitter, split_passages, split_sentences
+from memtrain_data.pipeline.passages import PassageSplitter, passage_targets, split_passages, split_sentences
 from memtrain_data.records import Passage
 
 
@@ -157,3 +160,102 @@ def test_splitter_counts_passages_dropped_words_and_pages_without_passages(log_l
     assert counters["words_dropped"] == 5 + 2
     assert counters["pages_without_passages"] == 1
     assert any("page 2" in line for line in log_lines)
+
+
+# --------------------------------------------------------------------------- hostile sizes and time
+
+
+def test_a_multi_megabyte_paragraph_is_split_in_linear_time() -> None:
+    one_mb = "The river flows north past the old mill and the town. " * 18_000
+    started = time.perf_counter()
+    small = split_passages(one_mb, min_words=20, max_words=220)
+    small_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    large = split_passages(one_mb * 4, min_words=20, max_words=220)
+    large_seconds = time.perf_counter() - started
+    assert sum(len(p.split()) for p in large) == 4 * sum(len(p.split()) for p in small) == 4 * len(one_mb.split())
+    # 4x the text takes about 4x the time; quadratic splitting took 16x (7.6 s for 4 MB)
+    assert large_seconds < 5 and large_seconds < 10 * max(small_seconds, 0.05)
+
+
+def test_a_text_without_spaces_is_split_fast() -> None:
+    started = time.perf_counter()
+    passages = split_passages("a." * 1_000_000, min_words=1, max_words=220)
+    assert passages == ["a." * 1_000_000] and time.perf_counter() - started < 2
+
+
+@pytest.mark.skipif(not hasattr(signal, "setitimer"), reason="the page time limit interrupts with SIGALRM (POSIX)")
+def test_splitting_is_covered_by_the_page_time_limit(log_lines: list[str]) -> None:
+    huge = article(3, "The river flows north past the old mill and the town. " * 400_000)
+    splitter = PassageSplitter(min_words=20, max_words=100, timeout_s=0.05)
+    passages = list(splitter.run(iter([article(1, sentence(30)), huge, article(2, sentence(40))])))
+    assert [p.id for p in passages] == ["1-0", "2-0"]
+    assert splitter.stats["skipped_timeout"].total == 1
+    assert any("page 3" in line and "timeout_s=0.05" in line for line in log_lines)
+
+
+def test_a_page_id_seen_before_in_the_task_is_skipped_and_counted(log_lines: list[str]) -> None:
+    splitter = PassageSplitter(min_words=20, max_words=100)
+    documents = [article(1, sentence(30, "first")), article(2, sentence(30)), article(1, sentence(30, "second"))]
+    passages = list(splitter.run(iter(documents)))
+    assert [(p.id, p.text) for p in passages] == [("1-0", sentence(30, "first")), ("2-0", sentence(30))]
+    assert splitter.stats["duplicate_pages_dropped"].total == 1
+    assert any("page 1" in line and "seen before" in line for line in log_lines)
+
+
+# --------------------------------------------------------------------------- merging paragraphs
+
+
+def test_paragraphs_of_a_section_are_merged_up_to_the_target() -> None:
+    paragraphs = [sentence(40, "a"), sentence(50, "b"), sentence(30, "c"), sentence(60, "d"), sentence(45, "e")]
+    passages = split_passages("\n\n".join(paragraphs), min_words=20, max_words=200, target_words=80)
+    assert passages == ["\n".join(paragraphs[0:2]), "\n".join(paragraphs[2:4]), paragraphs[4]]
+
+
+def test_merging_never_crosses_a_section_start_or_max_words() -> None:
+    paragraphs = [sentence(40, "a"), sentence(30, "b"), sentence(150, "c"), sentence(60, "d")]
+    text = "\n\n".join(paragraphs)
+    # a new section opens at paragraph 1: "a" stays alone; "b" + "c" would pass max_words
+    assert split_passages(text, min_words=20, max_words=170, target_words=100, section_starts=[1]) == [
+        paragraphs[0], paragraphs[1], paragraphs[2], paragraphs[3],
+    ]  # fmt: skip
+    assert split_passages(text, min_words=20, max_words=250, target_words=100) == [
+        "\n".join(paragraphs[0:3]), paragraphs[3],
+    ]  # fmt: skip
+
+
+def test_a_short_section_end_joins_its_section_or_the_next_one() -> None:
+    a, short, b = sentence(60, "a"), sentence(8, "s"), sentence(50, "b")
+    text = "\n\n".join([a, short, b])
+    assert split_passages(text, min_words=20, max_words=200, target_words=50, section_starts=[2]) == [f"{a}\n{short}", b]
+    # 60 + 8 is over max_words: the short end of the first section opens the next one
+    assert split_passages(text, min_words=20, max_words=66, target_words=50, section_starts=[2]) == [a, f"{short}\n{b}"]
+
+
+def test_the_step_merges_by_the_sections_the_extractor_found() -> None:
+    document = article(5, "\n\n".join([sentence(30, "a"), sentence(30, "b"), sentence(30, "c")]))
+    document.metadata["section_starts"] = [2]
+    passages = list(PassageSplitter(min_words=20, max_words=200, target_words=100).run(iter([document])))
+    assert [p.text for p in passages] == [f"{sentence(30, 'a')}\n{sentence(30, 'b')}", sentence(30, "c")]
+    assert [p.metadata["n_words"] for p in passages] == [60, 30]
+
+
+def test_each_page_gets_its_own_passage_size_the_same_on_every_run() -> None:
+    sizes = {page_id: next(passage_targets(page_id, 200, 5.0)) for page_id in range(1, 400)}
+    assert sizes == {page_id: next(passage_targets(page_id, 200, 5.0)) for page_id in range(1, 400)}
+    assert all(40 <= size <= 1000 for size in sizes.values())
+    assert min(sizes.values()) < 60 and max(sizes.values()) > 700  # log-uniform over the whole range
+    assert len(set(itertools.islice(passage_targets(7, 200, 5.0), 10))) == 1  # one size for all of a page's passages
+    assert next(passage_targets(7, 200, 1.0)) == 200
+
+
+def test_the_step_cuts_pages_at_their_own_size() -> None:
+    text = "\n\n".join(sentence(50, f"w{i}") for i in range(16))  # 800 words in paragraphs of 50
+    documents = [article(page_id, text) for page_id in range(1, 30)]
+    passages = list(PassageSplitter(min_words=20, max_words=800, target_words=200, target_spread=5.0).run(iter(documents)))
+    mean_words = {}
+    for page_id in range(1, 30):
+        sizes = [p.metadata["n_words"] for p in passages if p.metadata["page_id"] == page_id]
+        assert sum(sizes) == 800
+        mean_words[page_id] = sum(sizes) / len(sizes)
+    assert min(mean_words.values()) <= 100 and max(mean_words.values()) >= 400

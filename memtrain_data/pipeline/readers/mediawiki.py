@@ -20,11 +20,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from memtrain_data.pipeline.aliases import (
+    ALIAS_ONLY_KEY,
+    ALIASES_KEY,
+    LATEST_TIMESTAMP_KEY,
+    REDIRECT,
+    article_target,
+)
 from memtrain_data.pipeline.readers.sources import InputUnit, TruncatedInputError, iter_decompressed
 from memtrain_data.pipeline.readers.units import UnitReader
 
 if TYPE_CHECKING:
-    from datatrove.data import DocumentsPipeline
+    from datatrove.data import Document, DocumentsPipeline
 
 _REPLACE_AND_COUNT = "memtrain.replace-and-count"
 _invalid_utf8_bytes = [0]  # per process; a task reads its units one after another
@@ -45,6 +52,9 @@ _DISAMBIGUATION_TEMPLATE = re.compile(
     re.IGNORECASE,
 )
 _REDIRECT_TEXT = re.compile(r"^\s*#redirect\b", re.IGNORECASE)
+_REDIRECT_LINK = re.compile(r"^\s*#redirect\s*:?\s*\[\[([^\[\]|\n]+)", re.IGNORECASE)
+REDIRECT_BATCH = 10_000
+"""Redirects carried to the writer in one alias-only document."""
 
 # Canonical English namespace names, for dumps whose pages lack <ns> and that have no <siteinfo>.
 _DEFAULT_NAMESPACES = {
@@ -66,6 +76,8 @@ class WikiPage:
     revision_id: int | None
     timestamp: str | None
     is_redirect: bool
+    redirect_target: str | None = None
+    """The target as written (`<redirect title=…>`, else the `#REDIRECT [[…]]` link); None if not a redirect."""
 
 
 def is_disambiguation(title: str, wikitext: str) -> bool:
@@ -97,6 +109,7 @@ def _page_from_element(page: ET.Element, namespaces: dict[str, int]) -> WikiPage
     namespace: int | None = None
     page_id: int | None = None
     is_redirect = False
+    redirect_target: str | None = None
     revision: ET.Element | None = None
     for child in page:
         tag = _local(child.tag)
@@ -108,6 +121,7 @@ def _page_from_element(page: ET.Element, namespaces: dict[str, int]) -> WikiPage
             page_id = _to_int(child.text)
         elif tag == "redirect":
             is_redirect = True
+            redirect_target = child.get("title") or None
         elif tag == "revision":
             revision = child  # full-history dumps list revisions oldest first: keep the last
     if page_id is None:
@@ -126,7 +140,9 @@ def _page_from_element(page: ET.Element, namespaces: dict[str, int]) -> WikiPage
             elif tag == "text":
                 text = child.text or ""
     is_redirect = is_redirect or bool(_REDIRECT_TEXT.match(text))
-    return WikiPage(page_id, title, namespace, text, revision_id, timestamp, is_redirect)
+    if is_redirect and redirect_target is None and (link := _REDIRECT_LINK.match(text)):
+        redirect_target = link.group(1)
+    return WikiPage(page_id, title, namespace, text, revision_id, timestamp, is_redirect, redirect_target)
 
 
 _CLOSING_ROOT = "</mediawiki>"
@@ -237,7 +253,12 @@ class MediaWikiReader(UnitReader):
 
     Task `rank` reads `units[rank::world_size]` (the pool build runs one task per unit).
     Documents carry `text` = raw wikitext, `id` = str(page_id) and metadata `page_id, title,
-    revision_id, timestamp, source`. Counters: `pages_read`, `articles`, `redirects_dropped`,
+    revision_id, timestamp, source`. Redirects are dropped as pages but their (target, title)
+    pairs go on to the pool writer as alias rows, in alias-only documents of up to
+    `REDIRECT_BATCH` redirects (see `memtrain_data.pipeline.aliases`); the last document of a
+    unit also carries the newest revision timestamp seen in it, dropped pages included.
+    Counters: `pages_read`, `articles`, `redirects_dropped`, `redirects_seen` (those with an
+    article target, which become alias rows),
     `disambiguations_dropped`, `other_namespaces_dropped`, `empty_pages_dropped`,
     `oversized_pages_dropped`, `pages_without_id_dropped`, `truncated_files`, `xml_errors`,
     `decompress_errors`, `invalid_utf8_bytes`, `articles_with_replaced_bytes`.
@@ -245,7 +266,7 @@ class MediaWikiReader(UnitReader):
 
     name = "MediaWiki dump"
     counters: tuple[str, ...] = (
-        "pages_read", "articles", "redirects_dropped", "disambiguations_dropped", "other_namespaces_dropped",
+        "pages_read", "articles", "redirects_dropped", "redirects_seen", "disambiguations_dropped", "other_namespaces_dropped",
         "empty_pages_dropped", "oversized_pages_dropped", "pages_without_id_dropped", "truncated_files",
         "xml_errors", "decompress_errors", "invalid_utf8_bytes", "articles_with_replaced_bytes",
     )  # fmt: skip
@@ -268,12 +289,23 @@ class MediaWikiReader(UnitReader):
         from datatrove.utils.logging import logger
 
         problems = UnitProblems()
+        redirects: list[tuple[str, str, str]] = []
+        latest_timestamp: str | None = None
         for page in iter_pages(unit, problems):
             self.stat_update("pages_read")
+            if page.timestamp and (latest_timestamp is None or page.timestamp > latest_timestamp):
+                latest_timestamp = page.timestamp
             if page.namespace != 0:
                 self.stat_update("other_namespaces_dropped")
             elif page.is_redirect:
                 self.stat_update("redirects_dropped")
+                target = article_target(page.redirect_target) if page.redirect_target else None
+                if target and page.title:
+                    self.stat_update("redirects_seen")
+                    redirects.append((target, page.title, REDIRECT))
+                    if len(redirects) >= REDIRECT_BATCH:
+                        yield _alias_document(unit, redirects, None)
+                        redirects = []
             elif not page.text.strip():
                 self.stat_update("empty_pages_dropped")
             elif self._oversized(page.text):
@@ -302,6 +334,8 @@ class MediaWikiReader(UnitReader):
                 )
                 self.update_doc_stats(document)
                 yield document
+        if redirects or latest_timestamp:
+            yield _alias_document(unit, redirects, latest_timestamp)
         after = f"after page {problems.last_page_id}" if problems.last_page_id is not None else "before the first page"
         if problems.invalid_utf8_bytes:
             self.stat_update("invalid_utf8_bytes", value=problems.invalid_utf8_bytes)
@@ -318,3 +352,14 @@ class MediaWikiReader(UnitReader):
         if problems.decompress_error:
             self.stat_update("decompress_errors")
             logger.warning(f"{unit.describe()}: corrupt compressed data {after} ({problems.decompress_error})")
+
+
+def _alias_document(unit: InputUnit, aliases: list[tuple[str, str, str]], latest_timestamp: str | None) -> Document:
+    """A document without text that carries alias rows (and the unit's newest timestamp) to the writer."""
+    from datatrove.data import Document
+
+    return Document(
+        text="",
+        id=f"aliases:{unit.describe()}",
+        metadata={ALIAS_ONLY_KEY: True, ALIASES_KEY: aliases, LATEST_TIMESTAMP_KEY: latest_timestamp, "source": unit.source},
+    )

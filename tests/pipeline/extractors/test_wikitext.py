@@ -15,8 +15,10 @@ from datatrove.utils.logging import logger
 
 from memtrain_data.pipeline.extractors import wikitext as wikitext_module
 from memtrain_data.pipeline.extractors.wikitext import (
+    CleanPage,
     PageTimeout,
     WikitextExtractor,
+    clean_page,
     clean_wikitext,
     time_limit,
 )
@@ -89,9 +91,9 @@ def test_non_prose_tags_are_dropped_with_their_content(tag: str) -> None:
     assert clean_wikitext(wikitext) == "The fair is old. It is held in October."
 
 
-def test_latex_math_is_dropped_but_plain_math_is_kept() -> None:
-    wikitext = r"The ratio is <math>\frac{a}{b}</math>, where <math>n = 2</math>."
-    assert clean_wikitext(wikitext) == "The ratio is, where n = 2."
+def test_math_is_kept_as_its_tex_source() -> None:
+    wikitext = r"The ratio is <math>\frac{a}{b}</math>, where <math>n = 2</math>. Then <math>\Big[[H^+]\Big]</math> holds."
+    assert clean_wikitext(wikitext) == r"The ratio is \frac{a}{b}, where n = 2. Then \Big[ [H^+]\Big] holds."
 
 
 def test_back_matter_sections_are_dropped_with_their_subsections() -> None:
@@ -108,13 +110,14 @@ def test_back_matter_sections_are_dropped_with_their_subsections() -> None:
 @pytest.mark.parametrize(
     "heading",
     ["Notes, references and sources", "General references", "Further reading and external links",
-     "''Notes''", "Explanatory notes", "Works cited", "Other websites", "Related pages"],
+     "''Notes''", "Explanatory notes", "Works cited", "Other websites", "Related pages",
+     "Editions", "Reference literature", "Etymological bibliography", "Primary sources", "Further information"],
 )  # fmt: skip
 def test_back_matter_is_recognised_by_its_words(heading: str) -> None:
     assert clean_wikitext(f"Intro.\n\n== {heading} ==\nHollis, 1998, p. 41.") == "Intro."
 
 
-@pytest.mark.parametrize("heading", ["Works", "Literature", "Sources of the river", "History"])
+@pytest.mark.parametrize("heading", ["Works", "Literature", "Sources of the river", "History", "Publications"])
 def test_sections_that_may_be_prose_are_kept(heading: str) -> None:
     assert clean_wikitext(f"Intro.\n\n== {heading} ==\nIt rises in the hills.") == "Intro.\n\nIt rises in the hills."
 
@@ -183,7 +186,7 @@ def test_inline_templates_that_stand_for_words_are_rendered() -> None:
         "{{PAGENAME}} is {{nowrap|2,318 m}} high, a {{frac|1|2}} mile of it in {{chem|H|2|O}}."
     )
     assert clean_wikitext(wikitext, title="Mount Harrow") == (
-        "The river is 212 km long and 5 to 7 m deep. It is called Sèla or Sela. "
+        "The river is 212 km (132 mi) long and 5 to 7 m deep. It is called Sèla or Sela. "
         "As of 2022, the port handled 2.95×10^6 t. Marwood was born on 9 April 1871; "
         "Mount Harrow is 2,318 m high, a 1/2 mile of it in H2O."
     )
@@ -339,15 +342,18 @@ def run_extractor(documents: list[Document], **kwargs: float) -> tuple[list[Docu
 def test_extractor_replaces_text_and_keeps_id_and_metadata() -> None:
     kept, counters = run_extractor([page(7, "'''Tarnvik''' is a [[town]].<ref>x</ref>")])
     assert [(d.id, d.text) for d in kept] == [("7", "Tarnvik is a town.")]
-    assert kept[0].metadata == {"page_id": 7, "title": "Tarnvik", "revision_id": 9, "timestamp": "2024-01-01T00:00:00Z", "source": "t.xml"}
+    assert kept[0].metadata == {
+        "page_id": 7, "title": "Tarnvik", "revision_id": 9, "timestamp": "2024-01-01T00:00:00Z", "source": "t.xml",
+        "aliases": [("Town", "town", "anchor")], "section_starts": [],
+    }  # fmt: skip
     assert counters["pages_in"] == 1 and counters["pages_cleaned"] == 1
 
 
 SLOW_MARKER = "<<this page never finishes cleaning>>"
 
 
-def clean_or_spin(wikitext: str, title: str = "") -> str:
-    """`clean_wikitext`, except that the marker page spins in Python until a signal interrupts it.
+def clean_or_spin(wikitext: str, title: str = "") -> CleanPage:
+    """`clean_page`, except that the marker page spins in Python until a signal interrupts it.
 
     The step's skip-and-count logic is tested with a page that is slow by construction; the
     test above shows that the real parser is interrupted too.
@@ -357,14 +363,14 @@ def clean_or_spin(wikitext: str, title: str = "") -> str:
         while time.monotonic() < deadline:
             pass
         raise AssertionError("the time limit never interrupted the page")
-    return clean_wikitext(wikitext, title)
+    return clean_page(wikitext, title)
 
 
 @needs_alarm
 def test_extractor_skips_counts_and_logs_a_page_that_times_out(
     log_lines: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(wikitext_module, "clean_wikitext", clean_or_spin)
+    monkeypatch.setattr(wikitext_module, "clean_page", clean_or_spin)
     kept, counters = run_extractor([page(1, "Good page one."), page(2, SLOW_MARKER), page(3, "Good page three.")], timeout_s=0.3)
     assert [d.id for d in kept] == ["1", "3"]
     assert counters["skipped_timeout"] == 1 and counters["pages_cleaned"] == 2
@@ -398,3 +404,95 @@ def test_extractor_counts_pages_left_empty(log_lines: list[str]) -> None:
     assert [d.id for d in kept] == ["2"]
     assert counters["skipped_empty"] == 1
     assert any("page 1" in line and "no prose" in line for line in log_lines)
+
+
+# --------------------------------------------------------------------------- links for the alias table
+
+
+def test_visible_links_are_listed_with_their_anchor_as_it_reads() -> None:
+    page = clean_page(
+        "A [[Canada|Canadian]] novel by [[Ayn Rand|Rand]], with [[dog]]s and [[United_States#History|''the'' US]]. "
+        "[[Tarn (river)|]] flows. See [[#Later life|below]]."
+    )
+    assert page.text == "A Canadian novel by Rand, with dogs and the US. Tarn flows. See below."
+    assert page.links == [
+        ("Canada", "Canadian"), ("Ayn Rand", "Rand"), ("Dog", "dogs"), ("United States", "the US"), ("Tarn (river)", "Tarn"),
+    ]  # fmt: skip
+
+
+def test_links_to_other_namespaces_and_wikis_and_in_dropped_parts_are_not_listed() -> None:
+    page = clean_page(
+        "The [[Moon]] orbits.[[File:Moon.jpg|thumb|The [[Moon]] seen from [[Earth]]]] "
+        "[[wikt:orbit|Orbit]] and [[:Category:Moons|moons]].<ref>[[Luna]]</ref>{{Infobox|x=[[Sun]]}}\n"
+        "[[Category:Moons]]\n[[de:Mond]]\n\n== See also ==\n* [[Lunar phase]]"
+    )
+    assert page.links == [("Moon", "Moon")]
+
+
+def test_link_trails_and_links_rendered_by_the_parser_keep_their_anchor() -> None:
+    page = clean_page("Two [[Star Trek: The Next Generation|''TNG'']]s and {{nowrap|[[New York City]]}}, and [[Boston|  the hub  ]].")
+    assert page.text == "Two TNGs and New York City, and the hub."
+    assert page.links == [("Star Trek: The Next Generation", "TNGs"), ("New York City", "New York City"), ("Boston", "the hub")]
+
+
+def test_every_anchor_reads_in_the_clean_text() -> None:
+    page = clean_page("'''Tarnvik''' ([[Norwegian language|Norwegian]]: ''Tarnvik'') lies on the [[Sela]]&nbsp;[[river]]s.")
+    for _, anchor in page.links:
+        assert anchor in page.text
+    assert page.links == [("Norwegian language", "Norwegian"), ("Sela", "Sela"), ("River", "rivers")]
+
+
+# --------------------------------------------------------------------------- templates that carry words
+
+
+@pytest.mark.parametrize(
+    ("wikitext", "clean"),
+    [
+        (
+            "It impacted the Atlantic Ocean at {{coord|8|7.5|N|165|1.2|W|type:landmark}} and the S-II second stage at "
+            "{{Coord|31|50|N|37|17|W|display=inline}}.",
+            "It impacted the Atlantic Ocean at 8°7.5′N 165°1.2′W and the S-II second stage at 31°50′N 37°17′W.",
+        ),
+        ("The pad is at {{coord|28.608|-80.604|display=inline,title}}.", "The pad is at 28.608°N 80.604°W."),
+        ("The pair (after {{angbr|x}} and {{angbr|y}}) is ordered.", "The pair (after ⟨x⟩ and ⟨y⟩) is ordered."),
+        (
+            "{{flagicon|UK}} '''[[Ann Hale]]''' ({{flagu|UK}}) beat {{flag|France}}'s {{flagathlete|[[Jo Marr]]|USA}}.",
+            "Ann Hale (UK) beat France's Jo Marr (USA).",
+        ),
+        (
+            "It is {{convert|10|km}} long, {{convert|1200|ft|m}} high and {{convert|25|C}} in summer.",
+            "It is 10 km (6.2 mi) long, 1200 ft (370 m) high and 25 °C (77 °F) in summer.",
+        ),
+        ("Hold {{keypress|Ctrl|C}}; {{chem|CH|3|COOH}} {{eqm}} {{chem|H|2|O}}.", "Hold Ctrl+C; CH3COOH ⇌ H2O."),
+        ("The {{RailGauge|1435mm}} line; notes A{{Music|flat}} and D.", "The 1435 mm line; notes A♭ and D."),
+        ("{{nuclide2|einsteinium|254|link=y}} + {{nuclide2|calcium|48}} fuse.", "einsteinium-254 + calcium-48 fuse."),
+        ("About {{formatnum:1234567}} people, {{sfrac|1|2}} of them in {{lang|fr|Le Havre}}.", "About 1,234,567 people, 1/2 of them in Le Havre."),
+        ("He was {{height|m=1.8}} tall ({{nowrap|10 May}}).", "He was 1.8 m tall (10 May)."),
+        ("Smith, ''Dictionary'', {{vol.|3}}, {{p.|88}}.", "Smith, Dictionary, vol. 3, p. 88."),
+    ],
+)
+def test_content_bearing_templates_keep_the_sentence(wikitext: str, clean: str) -> None:
+    assert clean_wikitext(wikitext) == clean
+
+
+# --------------------------------------------------------------------------- lead-ins and sections
+
+
+def test_a_lead_in_whose_content_was_removed_is_dropped() -> None:
+    table = "{|\n! City !! Population\n|-\n| Oran || 1,000,000\n|}"
+    wikitext = (
+        f"Algeria has many cities. The largest are:\n{table}\nAfter independence, they grew.\n\n"
+        "Its provinces are:\n{{Provinces of Algeria}}\n\n== Culture ==\nModern literature is rich."
+    )
+    assert clean_wikitext(wikitext) == "Algeria has many cities. After independence, they grew.\n\nModern literature is rich."
+
+
+def test_a_lead_in_followed_by_its_list_or_quote_is_kept() -> None:
+    wikitext = "The parishes are:\n* Canillo\n* Encamp\n\nIn it, he writes:\n\n<blockquote>Alms are the fruits of a gift.</blockquote>"
+    assert clean_wikitext(wikitext) == "The parishes are:\nCanillo\nEncamp\n\nIn it, he writes:\n\nAlms are the fruits of a gift."
+
+
+def test_sections_are_reported_as_the_paragraphs_that_open_them() -> None:
+    page = clean_page("Lead one.\n\nLead two.\n\n== History ==\nOld.\n=== Early ===\nOlder.\n\nOldest.\n\n== Notes ==\n{{reflist}}")
+    assert page.text.split("\n\n") == ["Lead one.", "Lead two.", "Old.", "Older.", "Oldest."]
+    assert page.section_starts == [2, 3]

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import bz2
 import tracemalloc
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
+from datatrove.data import Document
 
+from memtrain_data.pipeline.aliases import ALIAS_ONLY_KEY, ALIASES_KEY, LATEST_TIMESTAMP_KEY
+from memtrain_data.pipeline.readers import mediawiki as mediawiki_module
 from memtrain_data.pipeline.readers import sources
 from memtrain_data.pipeline.readers.mediawiki import (
     MediaWikiReader,
@@ -35,11 +39,21 @@ def whole_file(path: Path) -> InputUnit:
     return InputUnit(kind="mediawiki", path=str(path), source=path.name)
 
 
-def read_documents(units: list[InputUnit], **kwargs: int) -> tuple[list, dict[str, float]]:
+def articles_of(documents: Iterable[Document]) -> list[Document]:
+    """The article documents, without the alias-only ones that carry redirects to the writer."""
+    return [document for document in documents if not document.metadata.get(ALIAS_ONLY_KEY)]
+
+
+def read_all(units: list[InputUnit], **kwargs: int) -> tuple[list[Document], dict[str, float]]:
     reader = MediaWikiReader(units, **kwargs)
     documents = list(reader.run())
     counters = {key: value.total for key, value in reader.stats.stats.items()}
     return documents, counters
+
+
+def read_documents(units: list[InputUnit], **kwargs: int) -> tuple[list[Document], dict[str, float]]:
+    documents, counters = read_all(units, **kwargs)
+    return articles_of(documents), counters
 
 
 # --------------------------------------------------------------------------- what is kept
@@ -137,8 +151,8 @@ def test_a_task_reads_only_its_share_of_the_units(tmp_path: Path) -> None:
         whole_file(write_dump(tmp_path / f"part{n}.xml", dump_text(article_pages(2, first_id=10 * n)))) for n in range(1, 4)
     ]
     reader = MediaWikiReader(units)
-    assert [d.id for d in reader.run(rank=1, world_size=3)] == ["20", "21"]
-    assert [d.metadata["source"] for d in reader.run(rank=0, world_size=2)] == ["part1.xml"] * 2 + ["part3.xml"] * 2
+    assert [d.id for d in articles_of(reader.run(rank=1, world_size=3))] == ["20", "21"]
+    assert [d.metadata["source"] for d in articles_of(reader.run(rank=0, world_size=2))] == ["part1.xml"] * 2 + ["part3.xml"] * 2
 
 
 # --------------------------------------------------------------------------- damaged input
@@ -256,3 +270,60 @@ def test_memory_stays_flat_when_the_dump_is_ten_times_larger(tmp_path: Path, mon
     small = write_dump(tmp_path / "small.xml.bz2", small_text)
     large = write_dump(tmp_path / "large.xml.bz2", large_text)
     assert _peak_bytes(large) < 1.5 * _peak_bytes(small)  # linear growth would be 10x
+
+
+# --------------------------------------------------------------------------- redirects as aliases
+
+
+def test_redirects_are_dropped_as_pages_but_carried_on_as_alias_rows(tmp_path: Path) -> None:
+    pages = [
+        page_xml(1, "United States", article_text(1), timestamp="2016-01-05T00:00:00Z"),
+        page_xml(
+            2,
+            "USA",
+            "#REDIRECT [[United States]]",
+            redirect="United States",
+            timestamp="2016-03-01T00:00:00Z",
+        ),
+        page_xml(
+            3,
+            "Ayn rand",
+            "#redirect [[ayn_Rand#Early life]] {{R from other capitalisation}}",
+            timestamp="2016-02-01T00:00:00Z",
+        ),  # no <redirect> element
+        page_xml(
+            4,
+            "WP:USA",
+            "#REDIRECT [[United States]]",
+            ns=4,
+            redirect="United States",
+            timestamp="2016-01-01T00:00:00Z",
+        ),  # not an article's alias
+        page_xml(
+            5,
+            "Moon pictures",
+            "#REDIRECT [[Commons:Moon]]",
+            redirect="Commons:Moon",
+            timestamp="2016-01-01T00:00:00Z",
+        ),  # not an article
+        page_xml(
+            6, "Talk:USA", "chat", ns=1, timestamp="2016-06-30T00:00:00Z"
+        ),  # dropped, yet its timestamp counts
+    ]
+    documents, counters = read_all([whole_file(write_dump(tmp_path / "wiki.xml", dump_text(pages)))])
+    assert [d.id for d in articles_of(documents)] == ["1"]
+    carried = [d for d in documents if d.metadata.get(ALIAS_ONLY_KEY)]
+    assert len(carried) == 1 and carried[0].text == ""
+    assert carried[0].metadata[ALIASES_KEY] == [
+        ("United States", "USA", "redirect"),
+        ("Ayn Rand", "Ayn rand", "redirect"),
+    ]
+    assert carried[0].metadata[LATEST_TIMESTAMP_KEY] == "2016-06-30T00:00:00Z"  # the dropped talk page's
+    assert counters["redirects_dropped"] == 3 and counters["redirects_seen"] == 2
+
+
+def test_many_redirects_travel_in_batches(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(mediawiki_module, "REDIRECT_BATCH", 2)
+    pages = [page_xml(n, f"Alias {n}", "#REDIRECT [[Target]]", redirect="Target") for n in range(1, 6)]
+    documents, _ = read_all([whole_file(write_dump(tmp_path / "wiki.xml", dump_text(pages)))])
+    assert [len(d.metadata[ALIASES_KEY]) for d in documents] == [2, 2, 1]

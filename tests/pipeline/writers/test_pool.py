@@ -10,7 +10,14 @@ import pytest
 from datatrove.data import Document
 
 from memtrain_data.features import passage_arrow_schema
-from memtrain_data.pipeline.writers.pool import PassagePoolWriter, pool_shard_name
+from memtrain_data.pipeline.aliases import ALIAS_ONLY_KEY, ALIASES_KEY, LATEST_TIMESTAMP_KEY
+from memtrain_data.pipeline.writers.pool import (
+    PassagePoolWriter,
+    alias_arrow_schema,
+    alias_shard_name,
+    pool_shard_name,
+    read_latest_timestamp,
+)
 
 
 def passage(page_id: int, n: int, text: str, **metadata: object) -> Document:
@@ -55,7 +62,8 @@ def test_passages_are_written_with_the_declared_schema(tmp_path: Path) -> None:
     }
     assert writer.stats["passages_written"].total == 3
     assert writer.stats["words_written"].total == 5 + 2 + 2
-    assert sorted(p.name for p in (tmp_path / "pool").iterdir()) == [shard.name]  # no temporary file left
+    # the passage shard and its (here empty) alias table; no temporary file left
+    assert sorted(p.name for p in (tmp_path / "pool").iterdir()) == ["aliases-00001-of-00003.parquet", shard.name]
 
 
 def test_invalid_passages_are_skipped_and_counted_never_written(tmp_path: Path) -> None:
@@ -91,3 +99,35 @@ def test_the_same_passages_give_byte_identical_shards(tmp_path: Path) -> None:
     write(tmp_path / "b", documents)
     name = pool_shard_name(0, 1)
     assert (tmp_path / "a" / "pool" / name).read_bytes() == (tmp_path / "b" / "pool" / name).read_bytes()
+
+
+# --------------------------------------------------------------------------- the alias table
+
+
+def test_alias_rows_are_counted_unique_and_sorted_with_the_newest_timestamp(tmp_path: Path) -> None:
+    anchors = [("Canada", "Canadian", "anchor"), ("Canada", "Canada", "anchor"), ("Canada", "Canadian", "anchor")]
+    redirects = Document(
+        text="",
+        id="aliases:wiki.xml",
+        metadata={ALIAS_ONLY_KEY: True, ALIASES_KEY: [("United States", "USA", "redirect")], LATEST_TIMESTAMP_KEY: "2016-05-01T00:00:00Z"},
+    )
+    old = "2015-01-01T00:00:00Z"
+    documents = [passage(1, 0, "A Canadian novel.", aliases=anchors, timestamp=old), passage(1, 1, "More.", timestamp=old), redirects]
+    writer = write(tmp_path, documents, rank=0, tasks=2)
+    table = pq.read_table(tmp_path / "pool" / alias_shard_name(0, 2))
+    assert table.schema.equals(alias_arrow_schema(), check_metadata=False)
+    assert table.to_pylist() == [
+        {"target": "Canada", "alias": "Canada", "kind": "anchor", "count": 1},
+        {"target": "Canada", "alias": "Canadian", "kind": "anchor", "count": 2},
+        {"target": "United States", "alias": "USA", "kind": "redirect", "count": 1},
+    ]
+    assert read_latest_timestamp(tmp_path / "pool" / alias_shard_name(0, 2)) == "2016-05-01T00:00:00Z"
+    assert pq.read_table(tmp_path / "pool" / pool_shard_name(0, 2)).column("id").to_pylist() == ["1-0", "1-1"]
+    assert writer.stats["alias_rows"].total == 3
+
+
+def test_a_task_without_links_writes_an_empty_alias_table_with_the_schema(tmp_path: Path) -> None:
+    write(tmp_path, [passage(1, 0, "Plain text.", timestamp=None)])
+    table = pq.read_table(tmp_path / "pool" / alias_shard_name(0, 1))
+    assert table.num_rows == 0 and table.schema.equals(alias_arrow_schema(), check_metadata=False)
+    assert read_latest_timestamp(tmp_path / "pool" / alias_shard_name(0, 1)) is None
