@@ -109,7 +109,7 @@ def test_full_context_mode_one_call_and_counted_truncation(
     result = run_evaluation(config, backend=backend)
     assert backend.calls == [2]
     prompt = backend.conversations[0][0][0]["content"]
-    assert "<document>" in prompt and "\n...\n" in prompt  # 2k of documents cut in the middle to fit 1500
+    assert "<text>" in prompt and "\n...\n" in prompt  # 2k of documents cut in the middle to fit 1500
     assert len(tiny_backend.render(backend.conversations[0][0])) + SMALL["response_tokens"] <= 1500
     assert result.results["counts"]["full_context_truncated"] == 2
     predictions = read_predictions(tmp_path / "predictions.jsonl")

@@ -23,7 +23,7 @@ def tokenizer(tiny_model_dir: Path):
 
 
 def load(hotpotqa_sample: Path, tokenizer, **values) -> list:
-    config = EvalConfig(model="m", data=str(hotpotqa_sample), **values)
+    config = EvalConfig(model="m", task="hotpotqa", data=str(hotpotqa_sample), **values)
     return HotpotQATask().load_examples(config, tokenizer, NullProgress())
 
 
@@ -42,7 +42,7 @@ def test_contexts_are_within_the_target_length_and_hold_the_gold_paragraphs(
 ) -> None:
     task = HotpotQATask()
     config = EvalConfig(
-        model="m", data=str(hotpotqa_sample), lengths=["1k", "2k", "4k"], limit=8, chunk_tokens=512
+        model="m", task="hotpotqa", data=str(hotpotqa_sample), lengths=["1k", "2k", "4k"], limit=8, chunk_tokens=512
     )
     examples = task.load_examples(config, tokenizer, NullProgress())
     questions = {q.id: q for q in read_hotpotqa(hotpotqa_sample)[0]}
@@ -140,7 +140,7 @@ def test_unusable_files(tmp_path: Path, content: str, message: str) -> None:
 
 def test_missing_data_flag(tokenizer) -> None:
     with pytest.raises(InputError, match="--data is required"):
-        HotpotQATask().load_examples(EvalConfig(model="m"), tokenizer, NullProgress())
+        HotpotQATask().load_examples(EvalConfig(model="m", task="hotpotqa"), tokenizer, NullProgress())
 
 
 def test_paragraph_block_format() -> None:
