@@ -31,6 +31,7 @@ _FROM_PROTOCOL = ("chunk_tokens", "memory_tokens", "response_tokens", "temperatu
 # per example (a hash of each input and gold), what the model is by its identity.
 _NOT_AFFECTING_PREDICTIONS = frozenset(
     {"output", "lengths", "limit", "ids", "batch_size", "device", "concurrency", "base_url", "plot",
+     "request_retries",
      "data", "pool", "templates", "model", "tokenizer"}
 )  # fmt: skip
 
@@ -142,6 +143,9 @@ class EvalConfig:
         None, help="transformers backend: torch dtype name, e.g. bfloat16 (default float32)."
     )
     concurrency: int = config_field(8, help="openai backend: requests in flight at once.")
+    request_retries: int = config_field(
+        5, help="openai backend: retries of a failed request (backoff 1, 2, 4 … s), then one error line."
+    )
     num_samples: int = config_field(1, help="Trajectories per example; scores are averaged over them.")
     limit: int | None = config_field(
         None, help="Evaluate only the first N examples (per length for ruler-hqa and hotpotqa)."
@@ -229,6 +233,8 @@ class EvalConfig:
         ):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if self.request_retries < 0:
+            raise ConfigError(f"request_retries must be at least 0, got {self.request_retries}")
         if self.limit is not None and self.limit < 1:
             raise ConfigError(f"limit must be at least 1, got {self.limit}")
         if self.temperature < 0 or not 0 < self.top_p <= 1:  # type: ignore[operator]

@@ -177,6 +177,7 @@ def build_backend(config: EvalConfig) -> GenerationBackend:
         options = {
             "base_url": config.base_url,
             "concurrency": config.concurrency,
+            "max_retries": config.request_retries,
             "tokenizer": load_tokenizer(config.tokenizer) if config.tokenizer else None,
             "max_context_tokens": config.max_context_tokens,
         }
