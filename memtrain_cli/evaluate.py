@@ -28,9 +28,7 @@ def evaluate(
         str | None,
         typer.Option(help="Model: local folder or Hub id (served model name with --backend openai)."),
     ] = None,
-    task: Annotated[
-        str | None, typer.Option(help="Task: ruler-hqa (default), hotpotqa or proxy.")
-    ] = None,
+    task: Annotated[str | None, typer.Option(help="Task: ruler-hqa (default), hotpotqa or proxy.")] = None,
     data: Annotated[
         str | None,
         typer.Option(
@@ -83,7 +81,8 @@ def evaluate(
     ] = None,
     concurrency: Annotated[int | None, typer.Option(help="openai backend: requests in flight.")] = None,
     request_retries: Annotated[
-        int | None, typer.Option(help="openai backend: retries of a failed request before one error line (5).")
+        int | None,
+        typer.Option(help="openai backend: retries of a failed request before one error line (5)."),
     ] = None,
     num_samples: Annotated[
         int | None, typer.Option(help="Trajectories per example (scores are averaged).")
@@ -99,7 +98,9 @@ def evaluate(
     temperature: Annotated[
         float | None, typer.Option(help="Sampling temperature, 0 is greedy (default: the protocol's).")
     ] = None,
-    top_p: Annotated[float | None, typer.Option(help="Nucleus sampling threshold (default: the protocol's).")] = None,
+    top_p: Annotated[
+        float | None, typer.Option(help="Nucleus sampling threshold (default: the protocol's).")
+    ] = None,
     templates: Annotated[
         Path | None, typer.Option(help="YAML/JSON file overriding some of the protocol's prompt templates.")
     ] = None,
@@ -218,7 +219,8 @@ def metrics_table(results: dict[str, Any]) -> Table:
     for key, values in results["metrics"].items():
         n = str(values["n"]) + ("" if values.get("complete", True) else f"/{values.get('n_total')}")
         table.add_row(
-            _length_label(key, values, results["task"]) + (" (earlier run)" if values.get("from_previous_run") else ""),
+            _length_label(key, values, results["task"])
+            + (" (earlier run)" if values.get("from_previous_run") else ""),
             n,
             f"{100 * values['em']:.1f}",
             f"{100 * values['f1']:.1f}",
@@ -235,7 +237,9 @@ def plot(
     output: Annotated[Path, typer.Option("--output", "-o", help="PNG file to write.")] = Path(
         "eval-plot.png"
     ),
-    metric: Annotated[str, typer.Option(help="em, f1, sub_em or accuracy (the papers' tables).")] = "accuracy",
+    metric: Annotated[
+        str, typer.Option(help="em, f1, sub_em or accuracy (the papers' tables).")
+    ] = "accuracy",
 ) -> None:
     """Plot score against context length for one or more results.json files, on one figure."""
     from memtrain_data.eval.plot import plot_results

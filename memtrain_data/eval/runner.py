@@ -333,7 +333,9 @@ def run_evaluation(
     keys = {record["length"] for record in current}
     metrics = summarize(current, _metric_order(task, config, keys), examples, _totals(task))
     read_now = {key.split("/", 1)[0] for key in task.fingerprints}
-    for key, entry in _previous_metrics(config.output / RESULTS_NAME, settings_key, read_now | set(metrics)).items():
+    for key, entry in _previous_metrics(
+        config.output / RESULTS_NAME, settings_key, read_now | set(metrics)
+    ).items():
         metrics[key] = {**entry, "from_previous_run": True}
     results = {
         "model": config.model,

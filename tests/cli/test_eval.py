@@ -112,15 +112,23 @@ def test_plot_subcommand(tmp_path: Path) -> None:
         (["--task", "squad", "--model", "x"], "unknown task 'squad'"),
         (["--task", "hotpotqa", "--data", "x.json"], "--model is required"),
         (["--model", "/nonexistent/model", "--data", "x.json"], "model path does not exist"),
-        (["--model", "m", "--backend", "vllm", "--task", "hotpotqa", "--data", "HOTPOT"], "pip install 'memtrain[vllm]'"),
+        (
+            ["--model", "m", "--backend", "vllm", "--task", "hotpotqa", "--data", "HOTPOT"],
+            "pip install 'memtrain[vllm]'",
+        ),
         (["--model", "m", "--task", "hotpotqa", "--lengths", "2kb"], "length '2kb'"),
-        (["--model", "m", "--task", "ruler-hqa", "--lengths", "2k"], "ruler-hqa length '2k' is not a document count"),
+        (
+            ["--model", "m", "--task", "ruler-hqa", "--lengths", "2k"],
+            "ruler-hqa length '2k' is not a document count",
+        ),
         (["--model", "m", "--protocol", "memagnet"], "unknown protocol 'memagnet'"),
         (["--model", "m", "--task", "hotpotqa", "--data", "/nonexistent/h.json"], "HotpotQA file not found"),
         (["--model", "m", "--task", "ruler-hqa", "--data", "HOTPOT"], "raw HotpotQA"),
     ],
 )
-def test_user_errors_are_one_line(args: list[str], message: str, tmp_path: Path, hotpotqa_sample: Path) -> None:
+def test_user_errors_are_one_line(
+    args: list[str], message: str, tmp_path: Path, hotpotqa_sample: Path
+) -> None:
     args = [str(hotpotqa_sample) if arg == "HOTPOT" else arg for arg in args]
     result = runner.invoke(app, ["eval", *args, "--output", str(tmp_path / "o")])
     assert result.exit_code == 2
@@ -134,11 +142,16 @@ def test_proxy_on_a_folder_of_the_wrong_schema_is_one_line(tmp_path: Path) -> No
     import pyarrow.parquet as pq
 
     (tmp_path / "data" / "mini").mkdir(parents=True)
-    pq.write_table(pa.table({"id": ["a"], "text": ["not an episode"]}), tmp_path / "data/mini/test-00000-of-00001.parquet")
+    pq.write_table(
+        pa.table({"id": ["a"], "text": ["not an episode"]}),
+        tmp_path / "data/mini/test-00000-of-00001.parquet",
+    )
     result = runner.invoke(app, ["eval", "--task", "proxy", "--model", "m", "--data", str(tmp_path / "data"),
                                  "--output", str(tmp_path / "o")])  # fmt: skip
     assert result.exit_code == 2, result.output
-    assert "is not a memtrain episode dataset" in result.output and "lacks column(s) question" in result.output
+    assert (
+        "is not a memtrain episode dataset" in result.output and "lacks column(s) question" in result.output
+    )
     assert "internal error" not in result.output and not (tmp_path / "o").exists()
 
 

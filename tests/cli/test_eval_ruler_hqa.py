@@ -73,7 +73,9 @@ def independent_scores(pred: str | None, golds: list[str]) -> tuple[float, float
     em = max(float(_norm(pred) == _norm(g)) for g in golds)
     f1 = max(_f1(pred, g) for g in golds)
     sub_em = max(float(bool(_norm(g)) and _norm(g) in _norm(pred)) for g in golds)
-    accuracy = max(float(bool(_norm(pred)) and (_norm(g) in _norm(pred) or _norm(pred) in _norm(g))) for g in golds)
+    accuracy = max(
+        float(bool(_norm(pred)) and (_norm(g) in _norm(pred) or _norm(pred) in _norm(g))) for g in golds
+    )
     return (em, f1, sub_em, accuracy)
 
 
@@ -133,7 +135,9 @@ def test_crafted_answers_pin_every_metric_and_predictions_recompute_them(
     for length in ("50", "100"):
         rows = [p for p in predictions if p["length"] == length]
         # Pinned: the crafted forms give the hand-worked values.
-        for name, column in zip(("em", "f1", "sub_em", "accuracy"), zip(*EXPECTED.values(), strict=True), strict=True):
+        for name, column in zip(
+            ("em", "f1", "sub_em", "accuracy"), zip(*EXPECTED.values(), strict=True), strict=True
+        ):
             assert results["metrics"][length][name] == pytest.approx(sum(column) / 9), (length, name)
         # Recomputed: an independent implementation over predictions.jsonl finds the reported values.
         recomputed = [independent_scores(p["prediction"], p["answers"]) for p in rows]
@@ -153,7 +157,9 @@ def test_editing_one_gold_answer_reruns_exactly_that_example(
     data = ruler_subset / "eval_50.json"
     out = tmp_path / "run"
     with serve() as (state, url):
-        state.reply = lambda body: "\\boxed{Chief of Protocol}" if "Your answer:" in body["messages"][-1]["content"] else "m"
+        state.reply = lambda body: (
+            "\\boxed{Chief of Protocol}" if "Your answer:" in body["messages"][-1]["content"] else "m"
+        )
         first = run_eval(url, data, out, tiny_model_dir, "--limit", "3")
         assert first.exit_code == 0, first.output
         records = json.loads(data.read_text())
@@ -170,7 +176,9 @@ def test_editing_one_gold_answer_reruns_exactly_that_example(
     assert results["metrics"]["50"]["accuracy"] == pytest.approx(0.0)  # the new gold, not the old
 
 
-def test_a_limit_run_merges_into_the_full_results(ruler_subset: Path, tiny_model_dir: Path, tmp_path: Path) -> None:
+def test_a_limit_run_merges_into_the_full_results(
+    ruler_subset: Path, tiny_model_dir: Path, tmp_path: Path
+) -> None:
     data = ruler_subset / "eval_50.json"
     out = tmp_path / "run"
     with serve() as (state, url):
@@ -184,7 +192,9 @@ def test_a_limit_run_merges_into_the_full_results(ruler_subset: Path, tiny_model
     assert entry["n"] == 9 and entry["n_total"] == 9 and entry["complete"]
 
 
-def test_a_changed_model_is_never_served_stale_answers(ruler_subset: Path, tiny_model_dir: Path, tmp_path: Path) -> None:
+def test_a_changed_model_is_never_served_stale_answers(
+    ruler_subset: Path, tiny_model_dir: Path, tmp_path: Path
+) -> None:
     import shutil
 
     model = tmp_path / "model"
@@ -201,7 +211,9 @@ def test_a_changed_model_is_never_served_stale_answers(ruler_subset: Path, tiny_
     assert "other settings, protocol or model (weights changed?)" in result.output
 
 
-def test_an_unreachable_endpoint_is_one_line_and_leaves_no_folder(ruler_subset: Path, tiny_model_dir: Path, tmp_path: Path) -> None:
+def test_an_unreachable_endpoint_is_one_line_and_leaves_no_folder(
+    ruler_subset: Path, tiny_model_dir: Path, tmp_path: Path
+) -> None:
     out = tmp_path / "never"
     result = run_eval("http://127.0.0.1:9/v1", ruler_subset / "eval_50.json", out, tiny_model_dir,
                       "--limit", "1", "--request-retries", "1")  # fmt: skip

@@ -27,7 +27,11 @@ def test_bad_lengths(label: str) -> None:
 def test_lengths_from_a_comma_separated_flag() -> None:
     config = EvalConfig(task="hotpotqa", lengths="2k, 4k, 50docs")  # type: ignore[arg-type]
     assert config.lengths == ["2k", "4k", "50docs"]
-    assert config.length_targets == {"2k": ("tokens", 2048), "4k": ("tokens", 4096), "50docs": ("documents", 50)}
+    assert config.length_targets == {
+        "2k": ("tokens", 2048),
+        "4k": ("tokens", 4096),
+        "50docs": ("documents", 50),
+    }
 
 
 @pytest.mark.parametrize(("label", "documents"), [("50", 50), ("100docs", 100), ("7k", 50), ("896k", 6400)])
@@ -42,7 +46,11 @@ def test_ruler_rejects_token_lengths() -> None:
 
 @pytest.mark.parametrize(
     ("task", "protocol", "chunk", "temperature"),
-    [("ruler-hqa", "memagent", 5000, 0.7), ("hotpotqa", "memagent", 5000, 0.7), ("proxy", "memtrain", 5120, 0.0)],
+    [
+        ("ruler-hqa", "memagent", 5000, 0.7),
+        ("hotpotqa", "memagent", 5000, 0.7),
+        ("proxy", "memtrain", 5120, 0.0),
+    ],
 )
 def test_protocol_defaults_per_task(task: str, protocol: str, chunk: int, temperature: float) -> None:
     config = EvalConfig(task=task)
@@ -53,7 +61,12 @@ def test_protocol_defaults_per_task(task: str, protocol: str, chunk: int, temper
 
 def test_explicit_settings_override_the_protocol() -> None:
     config = EvalConfig(task="ruler-hqa", protocol="memagent", temperature=0.0, chunk_tokens=1000)
-    assert (config.temperature, config.chunk_tokens, config.top_p, config.memory_tokens) == (0.0, 1000, 0.95, 1024)
+    assert (config.temperature, config.chunk_tokens, config.top_p, config.memory_tokens) == (
+        0.0,
+        1000,
+        0.95,
+        1024,
+    )
 
 
 @pytest.mark.parametrize(

@@ -148,7 +148,6 @@ class OpenAIBackend:
             f"{self.base_url}/chat/completions still failing after {self.max_retries + 1} attempts ({last_problem})"
         )
 
-
     def _say_retrying(self, problem: str) -> None:
         with self._retry_lock:
             first, self._retry_said = not self._retry_said, True

@@ -72,6 +72,15 @@ def read_hotpotqa(path: Path) -> tuple[list[HotpotQuestion], int]:
         raise InputError(
             f"{path}: expected a JSON list of HotpotQA questions (the official dev/train format)"
         )
+    first = items[0] if items else None
+    if (
+        isinstance(first, dict)
+        and {"context", "input", "answers"} <= set(first)
+        and "supporting_facts" not in first
+    ):
+        raise InputError(
+            f"{path} is in MemAgent's RULER-HotpotQA layout (eval_{{N}}.json): use --task ruler-hqa"
+        )
     questions: list[HotpotQuestion] = []
     skipped = 0
     for position, item in enumerate(items):
@@ -209,11 +218,7 @@ def read_distractor_pool(path: Path) -> list[Paragraph]:
 
 
 def _looks_like_ruler_hqa(path: Path) -> bool:
-    if path.is_dir():
-        return any(path.glob("eval_*.json"))
-    with path.open("rb") as handle:
-        head = handle.read(4096).decode("utf-8", errors="ignore")
-    return '"num_docs"' in head or ('"input"' in head and '"answers"' in head and '"_id"' not in head)
+    return path.is_dir() and any(path.glob("eval_*.json"))
 
 
 @register_task("hotpotqa")
@@ -235,7 +240,9 @@ class HotpotQATask(EvalTask):
             )
         path = Path(config.data).expanduser()
         if path.exists() and _looks_like_ruler_hqa(path):
-            raise InputError(f"{path} is in MemAgent's RULER-HotpotQA layout (eval_{{N}}.json): use --task ruler-hqa")
+            raise InputError(
+                f"{path} is in MemAgent's RULER-HotpotQA layout (eval_{{N}}.json): use --task ruler-hqa"
+            )
         questions, skipped = read_hotpotqa(path)
         if skipped:
             self.count("malformed_questions_skipped", skipped)

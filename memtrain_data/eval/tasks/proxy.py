@@ -56,7 +56,9 @@ def load_episode_rows(data: str, config_name: str | None, split: str) -> list[di
         files = [str(path) for path in configs[config_name][split]]
         _check_episode_schema(folder / config_name, [Path(f) for f in files])
         try:
-            dataset = load_dataset("parquet", data_files={split: files}, split=split, features=episode_features())
+            dataset = load_dataset(
+                "parquet", data_files={split: files}, split=split, features=episode_features()
+            )
         except Exception as exc:  # a parquet file whose types are not the episode schema's
             message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise InputError(
@@ -86,7 +88,9 @@ def _check_episode_schema(where: Path, files: list[Path]) -> None:
         try:
             names = set(pq.read_schema(path).names)
         except Exception as exc:  # not parquet at all, or unreadable
-            raise InputError(f"{path}: not a readable parquet file ({str(exc).splitlines()[0][:200]})") from None
+            raise InputError(
+                f"{path}: not a readable parquet file ({str(exc).splitlines()[0][:200]})"
+            ) from None
         missing = [column for column in _REQUIRED_COLUMNS if column not in names]
         if missing:
             raise InputError(

@@ -61,7 +61,9 @@ def locate_ruler_files(data: str) -> list[Path]:
             )
         return sorted(files, key=lambda p: int(_FILE_NAME.match(p.name).group(1)))  # type: ignore[union-attr]
     if data.startswith((".", "/", "~")) or path.suffix in {".json", ".jsonl"} or data.count("/") != 1:
-        raise InputError(f"ruler-hqa data not found: {data} (a file, a folder of eval_{{N}}.json, or a Hub dataset id)")
+        raise InputError(
+            f"ruler-hqa data not found: {data} (a file, a folder of eval_{{N}}.json, or a Hub dataset id)"
+        )
     return _download(data)
 
 
@@ -92,7 +94,9 @@ def _read_items(path: Path) -> list[Any]:
         try:  # JSON lines, which MemAgent's loader (datasets' json builder) also reads
             items = [json.loads(line) for line in text.splitlines() if line.strip()]
         except ValueError:
-            raise InputError(f"{path}: neither JSON nor JSON lines ({str(first_error).splitlines()[0]})") from None
+            raise InputError(
+                f"{path}: neither JSON nor JSON lines ({str(first_error).splitlines()[0]})"
+            ) from None
     if not isinstance(items, list):
         raise InputError(
             f"{path}: expected a list of records {{context, input, answers, num_docs, index}} "
@@ -205,9 +209,7 @@ class RulerHotpotQATask(EvalTask):
         self.records = unique
         for name, n in counts.items():
             self.count(name, n)
-        self.fingerprints = {
-            f"{record.num_docs}/{record.index}": _record_hash(record) for record in unique
-        }
+        self.fingerprints = {f"{record.num_docs}/{record.index}": _record_hash(record) for record in unique}
 
     def load_examples(
         self, config: EvalConfig, tokenizer: Any | None, progress: ProgressReporter

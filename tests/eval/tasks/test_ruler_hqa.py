@@ -105,7 +105,9 @@ def test_mixed_num_docs_are_grouped_and_said_in_one_line(tmp_path: Path, caplog)
         task, examples = load(path)
     assert sorted(e.key for e in examples) == ["2/0", "2/2", "3/1"]
     lines = [r.getMessage() for r in caplog.records if "different num_docs" in r.getMessage()]
-    assert lines == ["eval_2.json: records have 2 different num_docs (2 docs: 2, 3 docs: 1); each is scored as its own length"]
+    assert lines == [
+        "eval_2.json: records have 2 different num_docs (2 docs: 2, 3 docs: 1); each is scored as its own length"
+    ]
     assert task.load_counts["files_with_mixed_num_docs"] == 1
 
 
