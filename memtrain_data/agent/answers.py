@@ -1,9 +1,11 @@
 """Extracting the answer the agent put inside ``\\boxed{...}`` (MemAgent's extraction rules).
 
 A reply is first cut to what follows its last ``</think>`` (a reasoning model's thoughts never
-count as memory or answer). The answer is then the content of the last box, in any of the three
-forms MemAgent's evaluation accepts: ``\\boxed{...}`` (braces may nest), ``\\fbox{...}``, and
-``\\boxed x`` (the text after ``\\boxed `` up to the next ``$`` or the end of the reply).
+count as memory or answer; as in MemAgent, a reply with nothing after ``</think>`` is read whole).
+The answer is then the content of the last box, in any of the three forms MemAgent's evaluation
+accepts: ``\\boxed{...}`` (braces may nest), ``\\fbox{...}``, and ``\\boxed x`` (the text after
+``\\boxed `` up to the next ``$`` or the end of the reply). Where several forms appear the last
+one by position wins (MemAgent's code prefers a ``\\boxed x`` anywhere; replies with both are rare).
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ def extract_boxed(text: str | None) -> str | None:
     """
     if not text:
         return None
-    text = strip_thinking(text)
+    text = strip_thinking(text) or text
     # (position, content) of every complete box; the last one by position wins.
     found: list[tuple[int, str]] = []
     for opener in _BRACED:

@@ -57,6 +57,11 @@ def plot_results(paths: list[Path], output: Path, metric: str = "accuracy") -> P
     if metric not in METRIC_LABELS:
         raise InputError(f"unknown metric '{metric}'; choose one of: {', '.join(METRIC_LABELS)}")
     loaded = [(Path(path), read_results(Path(path))) for path in paths]
+    for path, results in loaded:
+        if any(metric not in values for values in results["metrics"].values()):
+            raise InputError(
+                f"{path} has no '{metric}' for every length (an older results.json?): choose --metric em"
+            )
 
     import matplotlib
 
@@ -66,7 +71,7 @@ def plot_results(paths: list[Path], output: Path, metric: str = "accuracy") -> P
     figure, axes = plt.subplots(figsize=(7, 4.2), dpi=120)
     if all(_by_length(r) for _, r in loaded):
         for path, results in loaded:
-            points = sorted((_x(v), v.get(metric, 0.0), label) for label, v in results["metrics"].items())
+            points = sorted((_x(v), v[metric], label) for label, v in results["metrics"].items())
             axes.plot(
                 [p[0] for p in points],
                 [100 * p[1] for p in points],

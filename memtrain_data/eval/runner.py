@@ -209,6 +209,8 @@ def summarize(
         entry: dict[str, Any] = {name: sum(r[name] for r in group) / len(group) for name in METRIC_NAMES}
         entry["n"] = len({r["id"] for r in group})
         entry["samples"] = len(group)
+        # Scored 0 here; MemAgent's script leaves an empty final reply out of the average instead.
+        entry["no_prediction"] = sum(1 for r in group if not r.get("prediction"))
         entry["mean_tokens"] = sum(r["n_tokens"] for r in group) / len(group)
         if key in totals:
             entry["n_total"] = totals[key]
@@ -337,6 +339,8 @@ def run_evaluation(
         config.output / RESULTS_NAME, settings_key, read_now | set(metrics)
     ).items():
         metrics[key] = {**entry, "from_previous_run": True}
+    if task.keyed_by_length and all(key.isdigit() for key in metrics):
+        metrics = {key: metrics[key] for key in sorted(metrics, key=int)}
     results = {
         "model": config.model,
         "model_identity": identity,

@@ -50,3 +50,8 @@ def test_memagent_forms_and_thinking(text: str, expected: str | None) -> None:
 def test_strip_thinking() -> None:
     assert strip_thinking("<think>plan</think>\n Memory: Paris") == "Memory: Paris"
     assert strip_thinking("no thoughts") == "no thoughts"
+
+
+def test_a_reply_with_nothing_after_thinking_is_read_whole() -> None:
+    """MemAgent falls back to the whole reply when the text after </think> is empty."""
+    assert extract_boxed("<think>so \\boxed{Paris}</think>  ") == "Paris"

@@ -192,6 +192,22 @@ def test_a_limit_run_merges_into_the_full_results(
     assert entry["n"] == 9 and entry["n_total"] == 9 and entry["complete"]
 
 
+def test_lengths_run_separately_are_kept_together(
+    ruler_subset: Path, tiny_model_dir: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "run"
+    with serve() as (state, url):
+        state.reply = lambda body: "\\boxed{yes}"
+        assert (
+            run_eval(url, ruler_subset, out, tiny_model_dir, "--lengths", "50", "--limit", "1").exit_code == 0
+        )
+        result = run_eval(url, ruler_subset, out, tiny_model_dir, "--lengths", "100", "--limit", "1")
+    assert result.exit_code == 0, result.output
+    metrics = json.loads((out / "results.json").read_text())["metrics"]
+    assert list(metrics) == ["50", "100"] and metrics["50"]["from_previous_run"]
+    assert metrics["50"]["n"] == metrics["100"]["n"] == 1
+
+
 def test_a_changed_model_is_never_served_stale_answers(
     ruler_subset: Path, tiny_model_dir: Path, tmp_path: Path
 ) -> None:

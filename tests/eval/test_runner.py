@@ -128,6 +128,8 @@ def test_proxy_task_metrics_keys(proxy_dataset, tiny_backend, tmp_path: Path) ->
     config = EvalConfig(model="tiny", task="proxy", data=str(proxy_dataset), output=tmp_path, **SMALL)
     result = run_evaluation(config, backend=tiny_backend)
     assert list(result.results["metrics"]) == ["reconstruction", "recall"]
+    for entry in result.results["metrics"].values():  # the same four metrics as the long-context tasks
+        assert {"em", "f1", "sub_em", "accuracy"} <= set(entry)
     assert result.results["metrics"]["reconstruction"]["n"] == 3
     assert result.results["metrics"]["recall"]["n"] == 2
     assert result.results["counts"]["recall_without_probe"] == 1
