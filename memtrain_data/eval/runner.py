@@ -302,9 +302,10 @@ def run_evaluation(
         examples = task.load_examples(config, tokenizer, progress)
         stale = store.stale_keys(task.fingerprints)
         if stale:
+            selected = len(stale & {example.key for example in examples})
             progress.log(
                 f"{len(stale)} example(s) changed in the data since their predictions were made "
-                "(question, context or gold): re-running them"
+                f"(question, context or gold): old predictions dropped, {selected} re-run now"
             )
             store.drop(stale)
         done = {r["example_key"] for r in store.current(task.fingerprints)}
