@@ -32,8 +32,11 @@ def test_eval_help_lists_the_contract_options() -> None:
     output = invoke(["eval", "--help"]).output
     for option in ("--model", "--task", "--data", "--config-name", "--split", "--lengths", "--mode", "--backend",
                    "--base-url", "--num-samples", "--limit", "--seed", "--templates", "--chunk-tokens",
-                   "--memory-tokens", "--response-tokens", "--output"):  # fmt: skip
+                   "--memory-tokens", "--response-tokens", "--output", "--protocol", "--ids"):  # fmt: skip
         assert option in output
+    words = " ".join(output.replace("│", " ").split())
+    assert "Default: memagent for ruler-hqa and hotpotqa, memtrain for proxy." in words
+    assert "max_position_embeddings" in words  # where the full-context limit comes from
 
 
 @pytest.mark.slow

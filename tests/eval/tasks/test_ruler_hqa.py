@@ -88,6 +88,7 @@ def test_bad_records_are_counted_and_skipped(tmp_path: Path, caplog) -> None:
     with caplog.at_level(logging.WARNING):
         task, examples = load(write(tmp_path / "eval_2.json", records))
     assert [e.id for e in examples] == ["0", "8"]
+    assert all(len(e.chunks) == 1 for e in examples)  # shorter than one chunk: read in one turn
     assert task.load_counts == {
         "skipped_answers_not_a_list_of_strings": 2,
         "skipped_missing_context": 1,
