@@ -102,7 +102,7 @@ def test_plot_subcommand(tmp_path: Path) -> None:
         path = tmp_path / name / "results.json"
         path.parent.mkdir()
         path.write_text(json.dumps({"model": name, "task": "hotpotqa", "mode": "memory",
-                                    "metrics": {"2k": {"em": em, "f1": em, "sub_em": em, "n": 2, "target_tokens": 2048}}}))  # fmt: skip
+                                    "metrics": {"2k": {"em": em, "f1": em, "sub_em": em, "accuracy": em, "n": 2, "target_tokens": 2048}}}))  # fmt: skip
         paths.append(str(path))
     result = invoke(["eval", "plot", *paths, "--output", str(tmp_path / "both.png")])
     assert "wrote" in result.output
