@@ -350,7 +350,9 @@ def _prepare(config: BuildConfig, progress: ProgressReporter) -> tuple[WorkPaths
             "use a larger dump, raise --pool-size, or choose --preset mini"
         )
     progress.log(f"episodes: indexing {len(view):,} passages with {config.retriever}")
-    index = build_index(config.retriever, view.texts(), paths.root, pool_fingerprint, config.dense_model)
+    index = build_index(config.retriever, view, paths.root, pool_fingerprint, config.dense_model)
+    if index.note:
+        progress.log(index.note)
     tasks = num_tasks(config.num_episodes)
     _reset_if_stale(paths, _settings_fingerprint(config, pool_fingerprint, tasks), progress)
     candidates = _write_plan(config, paths)
