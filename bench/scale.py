@@ -431,11 +431,13 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=2, help="Runs per timing in S2/S3 (best kept).")
     parser.add_argument("--results", type=Path, help="Also write the tables as Markdown to this file.")
     parser.add_argument("--skip", nargs="*", default=[], choices=["builds", "extraction", "scaling", "engines"])
+    parser.add_argument("--engines-view", type=Path, help="Pool view for S4 (default: the largest build's).")
     args = parser.parse_args()
     facts = machine_facts()
     args.workdir.mkdir(parents=True, exist_ok=True)
     sizes = sorted(args.times)
-    dumps = {times: make_dump(args.dump, args.workdir, times) for times in sizes}
+    needs_dumps = {"builds", "extraction", "scaling"} - set(args.skip)
+    dumps = {times: make_dump(args.dump, args.workdir, times) for times in sizes} if needs_dumps else {}
     sections: list[Section] = []
     measured: dict[int, dict[str, Any]] = {}
     command = "python bench/scale.py " + " ".join(sys.argv[1:])
@@ -462,7 +464,7 @@ def main() -> None:
     if "scaling" not in args.skip:
         report(section_scaling(dumps[sizes[0]], sizes[0], args.workdir, args.repeats))
     if "engines" not in args.skip:
-        view = args.workdir / f"build-{sizes[-1]}x" / ".memtrain" / "index" / "passages.arrow"
+        view = args.engines_view or args.workdir / f"build-{sizes[-1]}x" / ".memtrain" / "index" / "passages.arrow"
         from memtrain_data.episodes.passages import PassageView
 
         report(section_engines(view, len(PassageView.open(view)), args.workdir))

@@ -308,8 +308,8 @@ def _write_plan(config: BuildConfig, paths: WorkPaths) -> dict[str, int]:
     view = PassageView.open(paths.pool_view)
     by_split: dict[str, list[tuple[float, int]]] = {split: [] for split in SPLITS}
     row = 0
-    # Record batch by record batch: the view is memory-mapped, and a big pool never sits in memory whole.
-    for batch in view.table.select(["id", "page_id", "text"]).to_batches():
+    # Record batch by record batch, read from the file: a big pool never sits in memory whole.
+    for batch in view.batches(["id", "page_id", "text"]):
         columns = batch.to_pydict()
         for passage_id, page_id, text in zip(columns["id"], columns["page_id"], columns["text"], strict=True):
             if _ENTITY_HINT.search(text):

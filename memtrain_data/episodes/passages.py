@@ -146,15 +146,33 @@ def _compact(table: pa.Table) -> pa.Table:
 
 @dataclass
 class PassageView:
-    """Read access to the canonical pool table, memory-mapped."""
+    """Read access to the canonical pool table, memory-mapped.
+
+    Random access (`rows`) goes through the memory map; whole passes over the pool
+    (`text_batches`, `batches`) read the file a record batch at a time instead, so they never
+    leave the whole file's pages resident in the reading process.
+    """
 
     table: pa.Table
+    path: Path | None = None
 
     @classmethod
     def open(cls, path: Path) -> PassageView:
         import pyarrow as pa
 
-        return cls(pa.ipc.open_file(pa.memory_map(str(path), "r")).read_all())
+        return cls(pa.ipc.open_file(pa.memory_map(str(path), "r")).read_all(), path)
+
+    def batches(self, columns: list[str]) -> Iterator[pa.RecordBatch]:
+        """The view's record batches (at most 65,536 rows each), only `columns`, one in memory at a time."""
+        import pyarrow as pa
+
+        if self.path is None:
+            yield from self.table.select(columns).to_batches()
+            return
+        with pa.OSFile(str(self.path), "rb") as source:
+            reader = pa.ipc.open_file(source)
+            for index in range(reader.num_record_batches):
+                yield reader.get_batch(index).select(columns)
 
     def __len__(self) -> int:
         return self.table.num_rows
@@ -170,7 +188,8 @@ class PassageView:
         return self.table.column("text").to_pylist()
 
     def text_batches(self, rows: int = READ_BATCH_ROWS) -> Iterator[list[str]]:
-        """The texts in row order, `rows` at a time (only one batch is in memory)."""
-        column = self.table.column("text")
-        for start in range(0, len(column), rows):
-            yield column.slice(start, rows).to_pylist()
+        """The texts in row order, `rows` at a time (only one record batch is in memory)."""
+        for batch in self.batches(["text"]):
+            column = batch.column(0)
+            for start in range(0, len(column), rows):
+                yield column.slice(start, rows).to_pylist()

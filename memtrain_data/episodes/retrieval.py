@@ -10,7 +10,9 @@ The BM25 index is built streaming and stored in shards, so no process ever holds
 1. pass 1 tokenizes the texts a batch at a time (bm25s's tokenizer and English stopwords) and
    counts, per token, the passages that hold it, and the passages' total length;
 2. the vocabulary is sorted (token id = rank, so ids never depend on the input order) and
-   stored as one UTF-8 blob with offsets, which workers binary-search memory-mapped;
+   stored as one UTF-8 blob with offsets, plus its tokens' 64-bit hashes in sorted order, so a
+   worker finds a query's token ids with one vectorized search in memory-mapped arrays (each hit
+   checked against the token itself);
 3. pass 2 tokenizes again and writes, per `rows_per_shard` consecutive rows, the BM25 weight
    of every (token, passage) pair as a sparse column matrix over the tokens the shard holds,
    with the whole pool's idf and mean length: a query sums the same float32 weights in the
@@ -23,7 +25,7 @@ Memory while building is one shard of postings plus the vocabulary's document fr
 
 from __future__ import annotations
 
-import bisect
+import hashlib
 import json
 import math
 import shutil
@@ -31,7 +33,6 @@ import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -41,7 +42,7 @@ if TYPE_CHECKING:
     import numpy as np
 
 _FINGERPRINT_FILE = "memtrain-fingerprint.json"
-BM25_FORMAT = "memtrain-bm25-shards/1"
+BM25_FORMAT = "memtrain-bm25-shards/2"
 """Layout of the BM25 index folder; a folder of any other layout (e.g. a whole bm25s index of
 an older memtrain) is removed and rebuilt, never read or mixed."""
 
@@ -223,6 +224,11 @@ def build_bm25_index(
     building.mkdir(parents=True)
     (building / "vocabulary.bin").write_bytes(b"".join(encoded))
     np.save(building / "vocabulary_offsets.npy", np.cumsum([0, *map(len, encoded)], dtype=np.int64))
+    hashes = np.array([_token_hash(token) for token in encoded], dtype=np.uint64)
+    by_hash = np.argsort(hashes, kind="stable")
+    np.save(building / "vocabulary_hashes.npy", hashes[by_hash])
+    np.save(building / "vocabulary_hash_ids.npy", by_hash.astype(np.int64))
+    del hashes, by_hash
     token_id = {token: i for i, token in enumerate(vocabulary)}
     del vocabulary, encoded
     pending: list[np.ndarray] = []
@@ -246,8 +252,12 @@ def build_bm25_index(
     return IndexInfo(directory, _directory_size(directory), time.perf_counter() - started, reused=False, note=note)
 
 
+def _token_hash(token: bytes) -> int:
+    return int.from_bytes(hashlib.blake2b(token, digest_size=8).digest(), "little")
+
+
 class _Vocabulary:
-    """The sorted vocabulary, memory-mapped; a token's id is its rank."""
+    """The sorted vocabulary, memory-mapped; a token's id is its rank. Looked up by hash."""
 
     def __init__(self, directory: Path) -> None:
         import numpy as np
@@ -255,16 +265,33 @@ class _Vocabulary:
         self._offsets = np.load(directory / "vocabulary_offsets.npy", mmap_mode="r")
         size = int(self._offsets[-1])
         self._blob = np.memmap(directory / "vocabulary.bin", dtype=np.uint8, mode="r") if size else b""
+        self._hashes = np.load(directory / "vocabulary_hashes.npy", mmap_mode="r")
+        self._hash_ids = np.load(directory / "vocabulary_hash_ids.npy", mmap_mode="r")
 
     def __len__(self) -> int:
         return len(self._offsets) - 1
 
-    def __getitem__(self, index: int) -> str:
-        return bytes(self._blob[int(self._offsets[index]) : int(self._offsets[index + 1])]).decode("utf-8")
+    def token(self, index: int) -> bytes:
+        return bytes(self._blob[int(self._offsets[index]) : int(self._offsets[index + 1])])
 
-    def id_of(self, token: str) -> int | None:
-        at = bisect.bisect_left(self, token)  # type: ignore[call-overload]
-        return at if at < len(self) and self[at] == token else None
+    def ids_of(self, tokens: list[str]) -> list[int | None]:
+        """The id of each token (None when it is not in the vocabulary)."""
+        import numpy as np
+
+        encoded = [token.encode("utf-8") for token in tokens]
+        hashes = np.array([_token_hash(token) for token in encoded], dtype=np.uint64)
+        positions = np.searchsorted(self._hashes, hashes)
+        ids: list[int | None] = []
+        for token, wanted, position in zip(encoded, hashes, positions, strict=True):
+            found = None
+            while position < len(self._hashes) and self._hashes[position] == wanted:  # equal hashes: check each
+                candidate = int(self._hash_ids[position])
+                if self.token(candidate) == token:
+                    found = candidate
+                    break
+                position += 1
+            ids.append(found)
+        return ids
 
 
 @dataclass
@@ -281,11 +308,13 @@ class _Shard:
         import numpy as np
 
         scores = np.zeros(self.stop - self.start, dtype=np.float32)
+        if not len(self.tokens):
+            return scores
         at = np.searchsorted(self.tokens, token_ids)
-        for position, token in zip(at, token_ids, strict=True):
-            if position < len(self.tokens) and self.tokens[position] == token:
-                begin, end = self.indptr[position], self.indptr[position + 1]
-                scores[self.indices[begin:end]] += self.data[begin:end]  # rows are unique in a column
+        present = (at < len(self.tokens)) & (self.tokens[np.minimum(at, len(self.tokens) - 1)] == token_ids)
+        at = at[present]  # query order kept: the sums add in the same order as bm25s
+        for begin, end in zip(self.indptr[at].tolist(), self.indptr[at + 1].tolist(), strict=True):
+            scores[self.indices[begin:end]] += self.data[begin:end]  # rows are unique in a column
         return scores
 
 
@@ -307,13 +336,12 @@ class BM25Retriever:
                                   for name in ("tokens", "indptr", "indices", "data")))
             for i, (start, stop) in enumerate(meta["shards"])
         ]  # fmt: skip
-        self._id_of = lru_cache(maxsize=65_536)(self._vocabulary.id_of)
 
     def token_ids(self, text: str) -> np.ndarray:
         """The query's token ids in order (repeats kept, unknown tokens dropped), as bm25s does."""
         import numpy as np
 
-        ids = [self._id_of(token) for token in _tokenize([text])[0]]
+        ids = self._vocabulary.ids_of(_tokenize([text])[0])
         return np.array([i for i in ids if i is not None], dtype=np.int64)
 
     def scores(self, text: str) -> np.ndarray:

@@ -12,7 +12,7 @@ import bm25s
 import numpy as np
 import pytest
 
-from memtrain_data.episodes.retrieval import BM25Retriever, build_bm25_index, top_rows
+from memtrain_data.episodes.retrieval import BM25_FORMAT, BM25Retriever, build_bm25_index, top_rows
 from memtrain_data.errors import InputError
 from tests.episodes.pool_helpers import pool_rows
 
@@ -69,7 +69,7 @@ def test_an_index_folder_of_an_older_memtrain_is_removed_and_rebuilt_with_a_note
     model.index(bm25s.tokenize(TEXTS, stopwords="en", show_progress=False), show_progress=False)
     model.save(str(old), show_progress=False)  # the layout memtrain wrote before the shards
     (old / "memtrain-fingerprint.json").write_text('{"fingerprint": "pool-a"}\n')
-    with pytest.raises(InputError, match="not a memtrain-bm25-shards/1 index"):
+    with pytest.raises(InputError, match=f"not a {BM25_FORMAT} index"):
         BM25Retriever(old)
     info = build_bm25_index(TEXTS, old, "pool-a")
     assert not info.reused and info.note is not None and "removed and rebuilt" in info.note

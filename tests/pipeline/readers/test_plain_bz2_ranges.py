@@ -25,7 +25,7 @@ def read_all(units: list[InputUnit]) -> list[WikiPage]:
     return pages
 
 
-@pytest.mark.parametrize("pages_per_task", [30, 200])
+@pytest.mark.parametrize("pages_per_task", [60, 200])
 def test_ranges_of_the_real_sample_hold_exactly_the_pages_of_the_whole_file(
     enwiki_sample: Path, pages_per_task: int
 ) -> None:
