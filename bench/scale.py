@@ -396,7 +396,7 @@ def projection(measured: dict[int, dict[str, Any]]) -> list[str]:
     # pool stage: CPU seconds per article = task-phase seconds × workers ÷ articles (2 cores, loaded machine)
     pool_cpu_per_article = large["task_seconds"] * WORKERS / large["articles"]
     index_per_passage = large["index_seconds"] / large["passages"]
-    vocabulary_bytes = ENWIKI_VOCABULARY * 120  # Counter entry + str + id dict entry, measured order of magnitude
+    vocabulary_bytes = ENWIKI_VOCABULARY * 255  # measured: ~255 B per distinct token at the index build's peak
     lines = [
         f"- measured on the {max(measured)}x build: {passages_per_article:.1f} passages per article, "
         f"{words_per_passage:.0f} words per passage; pool {per_passage['pool_bytes']:.0f} B, view "
@@ -410,12 +410,13 @@ def projection(measured: dict[int, dict[str, Any]]) -> list[str]:
         f"{ENWIKI_ARTICLES * pool_cpu_per_article / 3600 / 64:.1f} h on 64 (CPU per article × articles ÷ cores); "
         f"view + BM25 index (one process, streaming) {enwiki_passages * index_per_passage / 3600:.1f} h whatever the cores.",
         f"- peak RSS: driver {mib(small['run'].driver_peak)} at {min(measured)}x and {mib(run.driver_peak)} at "
-        f"{max(measured)}x, workers {mib(small['run'].workers_peak)} and {mib(run.workers_peak)}: flat in the pool "
-        f"(view buckets of 100,000 rows, index shards of 50,000 rows). What still grows: the BM25 vocabulary's "
+        f"{max(measured)}x, workers {mib(small['run'].workers_peak)} and {mib(run.workers_peak)} (RSS includes the "
+        "memory-mapped pages of the view and the index that a process touched). Bounded by settings: view buckets of "
+        "100,000 rows, index shards of 50,000 rows. What still grows: the BM25 vocabulary's "
         f"document frequencies in the driver while indexing (~{vocabulary_bytes / 2**30:.1f} GiB for an assumed "
         f"{ENWIKI_VOCABULARY / 1e6:.0f}M distinct tokens; the synthetic dump repeats pages, so its vocabulary "
         "does not grow and this term is not measured), and the episode plan (one entry per candidate pivot, "
-        f"~{enwiki_passages * 100 / 2**30:.0f} GiB of Python tuples at enwiki scale in the driver).",
+        f"~{enwiki_passages * 100 / 2**30:.0f} GiB of Python tuples at enwiki scale in the driver, estimated at ~100 B each).",
     ]
     return lines
 
