@@ -14,7 +14,7 @@ from tests.train.mini_dataset import write_mini_dataset
 runner = CliRunner()
 
 # Small enough that two steps of the tiny model take seconds on one CPU core.
-FAST = ["--preset", "cpu-smoke", "--chunk-tokens", "48", "--memory-tokens", "16", "--response-tokens", "8"]
+FAST = ["--preset", "cpu-smoke", "--chunk-tokens", "96", "--memory-tokens", "8", "--response-tokens", "8"]
 STEP_KEYS = {
     "e2e_em", "imr_em", "reward", "advantage_mean", "advantage_std", "groups_kept_fraction",
     "memory_tokens", "turns_per_trajectory", "tokens_per_second",

@@ -88,6 +88,7 @@ def test_every_grpo_config_field_is_reachable_from_the_command_line(tmp_path: Pa
         "scale_rewards",
         "reward_weights",
         "multi_objective_aggregation",
+        "num_generations_eval",
     }
     yaml_file = tmp_path / "all.yaml"
     yaml_file.write_text("".join(f"{name}: null\n" for name in names if name not in owned))
