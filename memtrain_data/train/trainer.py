@@ -281,8 +281,14 @@ class MemTrainGRPOTrainer(GRPOTrainer):
         self._guard_optimizer_step()
         if self._skip_pending:
             self._uncount_skipped_step()
-        self._window_loss_tokens += int(inputs["completion_mask"].sum().item())
         return super().training_step(model, inputs, num_items_in_batch)
+
+    def compute_loss(
+        self, model: Any, inputs: dict[str, Any], return_outputs: bool = False, num_items_in_batch: Any = None
+    ) -> torch.Tensor:
+        if model.training:  # the micro-batch TRL prepared: count what it trains, for `_guard_optimizer_step`
+            self._window_loss_tokens += int(inputs["completion_mask"].sum().item())
+        return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
 
     def _guard_optimizer_step(self) -> None:
         """Wrap the (accelerate-prepared) optimizer so a window with no trained token takes no step.
