@@ -24,6 +24,7 @@ needed), with one row per conversation. The memory loop, prompts and budgets com
 
 from __future__ import annotations
 
+import functools
 import math
 import random
 import time
@@ -303,6 +304,7 @@ class MemTrainGRPOTrainer(GRPOTrainer):
             return
         original_step = optimizer.step
 
+        @functools.wraps(original_step)  # keeps the marks torch's LR scheduler put on the method
         def step(closure: Any = None) -> Any:
             tokens = torch.tensor([float(self._window_loss_tokens)], device=self.accelerator.device)
             self._window_loss_tokens = 0

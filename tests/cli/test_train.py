@@ -13,8 +13,13 @@ from tests.train.mini_dataset import write_mini_dataset
 
 runner = CliRunner()
 
-# Small enough that two steps of the tiny model take seconds on one CPU core.
-FAST = ["--preset", "cpu-smoke", "--chunk-tokens", "96", "--memory-tokens", "8", "--response-tokens", "8"]
+# Small enough that two steps of the tiny model take seconds on one CPU core. The random model never
+# answers right, so under dynamic sampling every step would be skipped (see test_learning.py): these
+# runs test the run mechanics, so they keep every group.
+FAST = [
+    "--preset", "cpu-smoke", "--chunk-tokens", "96", "--memory-tokens", "8", "--response-tokens", "8",
+    "--no-dynamic-sampling",
+]  # fmt: skip
 STEP_KEYS = {
     "e2e_em", "imr_em", "reward", "advantage_mean", "advantage_std", "groups_kept_fraction",
     "memory_tokens", "turns_per_trajectory", "tokens_per_second",
