@@ -52,7 +52,7 @@ DEFAULT_FINAL = """You have read a long document section by section and kept the
 {memory}
 </memory>
 
-Give a short answer (an entity, a number, a name or yes/no) and put only that answer inside \\boxed{{}}, written as \\boxed{{...}} with your answer in place of the dots.
+Give a short answer (an entity, a number, a name or yes/no) and put it inside \\boxed{{}}, for example \\boxed{{...}} with your answer in place of the dots.
 Answer:"""
 
 DEFAULT_RECALL = """Based on the memory, predict the entity marked by [TARGET] in the section below. The memory was written while reading the whole document, including this section before the entity was hidden.
@@ -65,7 +65,7 @@ DEFAULT_RECALL = """Based on the memory, predict the entity marked by [TARGET] i
 {masked_chunk}
 </section>
 
-Put only the entity inside \\boxed{{}}, written as \\boxed{{...}} with the entity in place of the dots.
+Put only the entity inside \\boxed{{}}, for example \\boxed{{...}} with the entity in place of the dots.
 Answer:"""
 
 DEFAULT_FULL_CONTEXT = """Read the document below and solve the problem.
@@ -78,7 +78,7 @@ DEFAULT_FULL_CONTEXT = """Read the document below and solve the problem.
 {problem}
 </problem>
 
-Give a short answer (an entity, a number, a name or yes/no) and put only that answer inside \\boxed{{}}, written as \\boxed{{...}} with your answer in place of the dots.
+Give a short answer (an entity, a number, a name or yes/no) and put it inside \\boxed{{}}, for example \\boxed{{...}} with your answer in place of the dots.
 Answer:"""
 
 INITIAL_MEMORY = "No previous memory"
