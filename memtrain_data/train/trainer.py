@@ -435,7 +435,8 @@ class _SkippedStepCallback(TrainerCallback):
         if self.trainer._skip_pending:
             control.should_save = False
             control.should_evaluate = False
-            control.should_training_stop = state.max_steps > 0 and state.global_step - 1 >= state.max_steps
+            if 0 < state.max_steps == state.global_step:
+                control.should_training_stop = False  # only the skipped step reached max_steps: go on
         return control
 
     def on_train_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> Any:
