@@ -9,9 +9,13 @@ Why a subclass that overrides one method (`_generate_and_score_completions`):
   experimental `AsyncGRPOTrainer` can, but only against a vLLM server.
 - Everything else stays TRL's: the sampler repeats each episode G1 (= `num_generations`) times,
   so one episode's trajectories land in one place; `compute_loss` does the clipped policy
-  gradient with `epsilon`/`epsilon_high`, the KL to the reference model (`beta`), and the loss
-  normalisation (`loss_type`, default "dapo"); accelerate, DeepSpeed, PEFT, logging, checkpoints
-  and resuming are untouched. Generation goes through TRL's own `_generate_single_turn`, so the
+  gradient with `epsilon`/`epsilon_high` and the KL to the reference model (`beta`), summing
+  token losses ("dapo") over the normaliser this override supplies: a constant, as Dr. GRPO
+  prescribes, with per-row weights folded into the advantages (`loss_aggregation`,
+  `recall_weight`; the KL term stays an unweighted token sum). Accelerate, PEFT, logging,
+  checkpoints and resuming are untouched. Two additions around TRL's loop: dynamic sampling
+  refills dropped groups with more episodes, and a window with no trained token takes no
+  optimizer step (not under DeepSpeed, whose engine steps inside backward). Generation goes through TRL's own `_generate_single_turn`, so the
   policy samples with plain transformers or with vLLM (colocate or server, weights synced each
   step) exactly as configured in `GRPOConfig`.
 
