@@ -304,8 +304,8 @@ class MemTrainGRPOTrainer(GRPOTrainer):
         advance either, and `_SkippedStepCallback` keeps it out of `max_steps`.
         """
         optimizer = self.optimizer
-        if optimizer is None or optimizer is self._guarded_optimizer:
-            return
+        if optimizer is None or optimizer is self._guarded_optimizer or self.is_deepspeed_enabled:
+            return  # DeepSpeed's engine steps inside backward: there is no step call to hold back
         original_step = optimizer.step
 
         @functools.wraps(original_step)  # keeps the marks torch's LR scheduler put on the method
