@@ -60,8 +60,28 @@ def train(
             "--dynamic-sampling/--no-dynamic-sampling", help="Drop groups whose rewards are all equal."
         ),
     ] = None,
+    resample_tries: Annotated[
+        int | None,
+        typer.Option(help="Dynamic sampling: extra rounds of random episodes to refill dropped groups (default 3)."),
+    ] = None,
+    loss_aggregation: Annotated[
+        str | None,
+        typer.Option(
+            help="token_sum (Dr. GRPO, the paper; default) or trajectory (every trajectory weighs the same)."
+        ),
+    ] = None,
+    recall_weight: Annotated[
+        float | None, typer.Option(help="Loss weight of the recall rows relative to trajectory rows (default 1).")
+    ] = None,
     templates: Annotated[
         str | None, typer.Option(help="YAML/JSON file overriding the agent's prompt templates.")
+    ] = None,
+    sanity_check: Annotated[
+        bool | None,
+        typer.Option(
+            "--sanity-check",
+            help="Train on memtrain's synthetic toy episodes instead of --dataset, to see rewards rise.",
+        ),
     ] = None,
     use_vllm: Annotated[
         bool | None,
@@ -101,19 +121,30 @@ def train(
         "memory_tokens": memory_tokens,
         "response_tokens": response_tokens,
         "dynamic_sampling": dynamic_sampling,
+        "resample_tries": resample_tries,
+        "loss_aggregation": loss_aggregation,
+        "recall_weight": recall_weight,
         "templates": templates,
+        "sanity_check": sanity_check,
         "use_vllm": use_vllm,
         "lora": lora,
         "resume": resume,
     }
     settings = resolve_train_config(config, flags, list(ctx.args))
     console.print(
-        f"[bold]memtrain train[/]: model {settings.model}; dataset {settings.dataset}; preset [cyan]{settings.preset}[/]; "
+        f"[bold]memtrain train[/]: model {settings.model}; "
+        f"dataset {'toy episodes (--sanity-check)' if settings.sanity_check else settings.dataset}; preset [cyan]{settings.preset}[/]; "
         f"G1={settings.g1} G2={settings.g2} λ={settings.recall_bonus}; output {settings.output_dir}",
         highlight=False,
     )
     result = train_memory_agent(settings, console=console)
     console.print(summary_table(result.last_metrics))
+    if result.skipped_steps:
+        console.print(
+            f"[yellow]{result.skipped_steps} step(s) skipped[/]: every group of the batch was dropped "
+            "(all rewards equal), so no optimizer step was taken for them",
+            highlight=False,
+        )
     console.print(
         f"[green]done[/]: {result.global_step} steps in {result.seconds:.1f}s ({result.seconds_per_step:.2f}s/step); "
         f"model {result.model_dir}; metrics {result.metrics_path}",

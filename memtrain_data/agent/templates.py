@@ -9,6 +9,9 @@ the model's own chat template:
 
 A fourth, ``full_context``, is the no-memory baseline of `memtrain eval --mode full-context`.
 Every template can be overridden from a YAML or JSON file with the same keys.
+
+The format examples show \\boxed{...}, never a real-looking answer: small models copy an
+example such as a year or a city into their replies, and the copy can even score.
 """
 
 from __future__ import annotations
@@ -49,7 +52,7 @@ DEFAULT_FINAL = """You have read a long document section by section and kept the
 {memory}
 </memory>
 
-Give a short answer (an entity, a number, a name or yes/no) and put it inside \\boxed{{}}, for example \\boxed{{Paris}}.
+Give a short answer (an entity, a number, a name or yes/no) and put it inside \\boxed{{}}, for example \\boxed{{...}} with your answer in place of the dots.
 Answer:"""
 
 DEFAULT_RECALL = """Based on the memory, predict the entity marked by [TARGET] in the section below. The memory was written while reading the whole document, including this section before the entity was hidden.
@@ -62,7 +65,7 @@ DEFAULT_RECALL = """Based on the memory, predict the entity marked by [TARGET] i
 {masked_chunk}
 </section>
 
-Put only the entity inside \\boxed{{}}, for example \\boxed{{1889}}.
+Put only the entity inside \\boxed{{}}, for example \\boxed{{...}} with the entity in place of the dots.
 Answer:"""
 
 DEFAULT_FULL_CONTEXT = """Read the document below and solve the problem.
@@ -75,7 +78,7 @@ DEFAULT_FULL_CONTEXT = """Read the document below and solve the problem.
 {problem}
 </problem>
 
-Give a short answer (an entity, a number, a name or yes/no) and put it inside \\boxed{{}}, for example \\boxed{{Paris}}.
+Give a short answer (an entity, a number, a name or yes/no) and put it inside \\boxed{{}}, for example \\boxed{{...}} with your answer in place of the dots.
 Answer:"""
 
 INITIAL_MEMORY = "No previous memory"

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,7 +35,8 @@ from memtrain_data.config import config_field, config_to_dict, read_yaml_mapping
 from memtrain_data.errors import ConfigError
 
 # GRPOConfig values memtrain always starts from (before presets): one log line per step, the
-# episode columns kept, and the loss that ignores padding rows (see trainer.py).
+# episode columns kept, and TRL's token-sum loss, whose normaliser memtrain supplies itself
+# (`loss_aggregation`, see trainer.py).
 GRPO_DEFAULTS: dict[str, Any] = {
     "logging_steps": 1,
     "remove_unused_columns": False,
@@ -76,9 +76,11 @@ PRESETS: dict[str, dict[str, Any]] = {
         "g2": 2,
         "recall_bonus": 0.5,
         "instruction_tokens": 256,
-        "chunk_tokens": 128,
+        # The `mini` dataset preset's chunk budget under the same tokenizer (SmolLM2's), so the
+        # README recipe reads whole mini chunks: nothing is re-split or dropped.
+        "chunk_tokens": 512,
         "memory_tokens": 32,
-        "response_tokens": 24,
+        "response_tokens": 48,
         "max_episodes": 64,
         # GRPOConfig fields
         "learning_rate": 1e-5,
@@ -98,8 +100,11 @@ PRESETS: dict[str, dict[str, Any]] = {
     },
 }
 
-# Loss normalisations that count rows rather than tokens (see MemTrainGRPOTrainer's filler rows).
-_PADDING_SENSITIVE_LOSSES = frozenset({"grpo", "dr_grpo", "luspo", "sapo"})
+# TRL losses that divide a token sum by `num_items_in_batch`, which memtrain sets to its constant
+# normaliser; the others normalise per row or per micro-batch on their own and would override
+# `loss_aggregation`.
+_TOKEN_SUM_LOSSES = ("dapo", "cispo")
+LOSS_AGGREGATIONS = ("token_sum", "trajectory")
 
 # GRPOConfig fields memtrain sets itself: the MemTrain field to use instead, or why.
 _OWNED_GRPO_FIELDS: dict[str, str] = {
@@ -108,6 +113,7 @@ _OWNED_GRPO_FIELDS: dict[str, str] = {
     "scale_rewards": "advantages are always Dr. GRPO (reward minus group mean), so scale_rewards is not used",
     "reward_weights": "the MemTrain reward is fixed (EM + λ/G2 · recall EM); set recall_bonus instead",
     "multi_objective_aggregation": "the MemTrain reward is a single reward; set recall_bonus instead",
+    "num_generations_eval": "memtrain's rollouts always sample g1 trajectories per episode; use `memtrain eval` to evaluate",
 }
 
 
@@ -116,7 +122,8 @@ class MemTrainConfig:
     """Everything `memtrain train` needs.
 
     Data: `model`, `dataset`, `config_name`, `split`, `max_episodes`.
-    MemTrain: `g1`, `g2`, `recall_bonus`, `dynamic_sampling`, `templates`.
+    MemTrain: `g1`, `g2`, `recall_bonus`, `dynamic_sampling`, `resample_tries`, `loss_aggregation`,
+    `recall_weight`, `templates`, `sanity_check`.
     Budgets: `instruction_tokens`, `chunk_tokens`, `memory_tokens`, `response_tokens`.
     Adapters and runs: `lora`, `lora_r`, `lora_alpha`, `lora_dropout`, `resume`.
     TRL: `grpo`, any `trl.GRPOConfig` field (output_dir, learning_rate, beta, epsilon, …).
@@ -146,7 +153,23 @@ class MemTrainConfig:
         0.5, help="λ: the end-to-end reward is EM + (λ / G2) · (sum of the trajectory's recall rewards)."
     )
     dynamic_sampling: bool = config_field(
-        True, help="Drop groups whose rewards are all equal (they have zero advantage)."
+        True,
+        help="Drop groups whose rewards are all equal (they have zero advantage), and draw more episodes "
+        "until the batch has as many episodes with a kept group as it was given (see resample_tries).",
+    )
+    resample_tries: int = config_field(
+        3,
+        help="Dynamic sampling: at most this many extra rounds of random episodes per step to refill "
+        "dropped groups (0: never refill). A step whose groups are all dropped takes no optimizer step.",
+    )
+    loss_aggregation: str = config_field(
+        "token_sum",
+        help="How token losses add up: 'token_sum' (Dr. GRPO, the paper: every generated token weighs the same, "
+        "the sum divided by a constant, response_tokens × trajectories per step) or 'trajectory' (every "
+        "trajectory weighs the same whatever its number of turns and tokens; each recall sample too).",
+    )
+    recall_weight: float = config_field(
+        1.0, help="Weight of the recall rows' loss relative to the trajectory rows' (0: train recall only through λ)."
     )
     instruction_tokens: int = config_field(
         1024, help="Token budget of the instruction text around memory and chunk."
@@ -166,6 +189,11 @@ class MemTrainConfig:
     lora_alpha: int = config_field(32, help="LoRA alpha.")
     lora_dropout: float = config_field(0.05, help="LoRA dropout.")
     resume: bool = config_field(False, help="Resume from the last checkpoint in output_dir.")
+    sanity_check: bool = config_field(
+        False,
+        help="Train on memtrain's synthetic toy episodes (facts stated once in chunk 0; see train/toy.py) "
+        "instead of a dataset: a quick check that rewards rise. max_episodes sets their number (default 64).",
+    )
     grpo: dict[str, Any] = config_field(
         {}, help="trl.GRPOConfig fields (output_dir, learning_rate, beta, …)."
     )
@@ -180,6 +208,28 @@ class MemTrainConfig:
         if self.g1 < 2:
             raise ConfigError(
                 f"g1 must be at least 2 (GRPO compares trajectories within a group), got {self.g1}"
+            )
+        if self.memory_tokens > self.response_tokens:
+            raise ConfigError(
+                f"memory_tokens ({self.memory_tokens}) exceeds response_tokens ({self.response_tokens}): the memory "
+                "is the model's reply, so its budget would never bind; lower memory_tokens or raise response_tokens"
+            )
+        if self.loss_aggregation not in LOSS_AGGREGATIONS:
+            raise ConfigError(
+                f"loss_aggregation must be one of {', '.join(LOSS_AGGREGATIONS)}, got {self.loss_aggregation!r}"
+            )
+        for name in ("recall_weight",):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+                raise ConfigError(f"{name} must be a number >= 0, got {value!r}")
+        self.recall_weight = float(self.recall_weight)
+        if isinstance(self.resample_tries, bool) or not isinstance(self.resample_tries, int) or self.resample_tries < 0:
+            raise ConfigError(f"resample_tries must be an integer >= 0, got {self.resample_tries!r}")
+        loss_type = self.grpo.get("loss_type") or "dapo"
+        if loss_type not in _TOKEN_SUM_LOSSES:
+            raise ConfigError(
+                f"loss_type '{loss_type}' normalises the loss its own way, which would override loss_aggregation; "
+                f"use loss_type {' or '.join(_TOKEN_SUM_LOSSES)} and set loss_aggregation (token_sum or trajectory)"
             )
         if self.max_episodes is not None and self.max_episodes < 1:
             raise ConfigError(f"max_episodes must be at least 1, got {self.max_episodes}")
@@ -345,12 +395,6 @@ def build_grpo_config(config: MemTrainConfig) -> Any:
     _check_whole_episodes(
         grpo_config.per_device_train_batch_size, grpo_config.steps_per_generation, config.g1
     )
-    if grpo_config.loss_type in _PADDING_SENSITIVE_LOSSES:
-        warnings.warn(
-            f"loss_type '{grpo_config.loss_type}' averages over rows, so the empty filler rows that even out "
-            "TRL's micro-steps dilute it slightly; 'dapo' (the default) or 'bnpo' are unaffected",
-            stacklevel=2,
-        )
     return grpo_config
 
 

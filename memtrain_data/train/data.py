@@ -71,7 +71,49 @@ def load_episodes(
     check_episode_columns(episodes, dataset)
     if max_episodes is not None and len(episodes) > max_episodes:
         episodes = episodes.select(range(max_episodes))
+    check_episode_records(episodes, dataset)
     return episodes
+
+
+def check_episode_records(episodes: Dataset, name: str) -> None:
+    """Refuse, with the first violation in one line, episodes that `memtrain validate` would reject.
+
+    The same checks on the rows that will be trained on: the published column types, the record
+    model (`MaskedReconstructionEpisode`), unique ids, and the episode rules shared with the
+    builder and the validator (`episodes.rules.episode_violations`: no answer visible in a chunk,
+    [MASK] counts, probes masked, …). Budgets are not checked here: the trainer re-splits chunks
+    to its own budget.
+    """
+    from pydantic import ValidationError
+
+    from memtrain_data.episodes.rules import episode_violations
+    from memtrain_data.features import episode_arrow_schema
+    from memtrain_data.records import MaskedReconstructionEpisode
+
+    schema = episodes.data.schema
+    for column in episode_arrow_schema():
+        if column.name in schema.names and not schema.field(column.name).type.equals(column.type):
+            raise InputError(
+                f"{name}: column {column.name!r} is {schema.field(column.name).type}, expected {column.type}; "
+                "not a dataset memtrain wrote (run `memtrain validate`)"
+            )
+    seen: set[str] = set()
+    for index, row in enumerate(episodes):
+        where = f"{name}: episode {row.get('id')!r} (row {index})"
+        try:
+            episode = MaskedReconstructionEpisode.model_validate(row, strict=True)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            location = ".".join(str(part) for part in first.get("loc", ())) or "record"
+            raise InputError(
+                f"{where} is invalid: {location}: {first.get('msg', 'invalid')} (run `memtrain validate` for all problems)"
+            ) from None
+        if episode.id in seen:
+            raise InputError(f"{where}: duplicate id (run `memtrain validate` for all problems)")
+        seen.add(episode.id)
+        violations = episode_violations(episode)
+        if violations:
+            raise InputError(f"{where} breaks a rule: {violations[0]} (run `memtrain validate` for all problems)")
 
 
 def check_episode_columns(episodes: Dataset, name: str) -> None:

@@ -25,10 +25,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from memtrain_data.agent.answers import extract_boxed
-from memtrain_data.agent.budgets import AgentBudgets, count_tokens, truncate_to_tokens
+from memtrain_data.agent.budgets import AgentBudgets, count_tokens
 from memtrain_data.agent.loop import AgentTask, Trajectory, Turn, run_memory_agent, run_recall
 from memtrain_data.agent.recall import pick_recall_probe
 from memtrain_data.agent.templates import PromptTemplates
+from memtrain_data.train.resplit import FittedEpisode, fit_episode
 from memtrain_data.train.rewards import (
     dr_grpo_advantages,
     end_to_end_rewards,
@@ -70,6 +71,7 @@ class EpisodeRollout:
     rewards: list[float]  # R^E per trajectory
     advantages: list[float]  # R^E(i) − group mean
     kept: bool  # the end-to-end group survives dynamic sampling
+    fitted: FittedEpisode | None = None  # how the chunks were fitted to the budget (re-split counts)
 
 
 @dataclass
@@ -85,6 +87,8 @@ class TrainingRow:
     reward: float = 0.0  # R^E of the trajectory, or R^I of the recall sample (for logs)
     messages: list[dict[str, str]] = field(default_factory=list)
     completion: str = ""
+    weight: float = 1.0  # loss weight of every token of this row (see `row_loss_weights`)
+    trained: bool = True  # False: the loss mask is empty (e.g. a truncated completion under mask_truncated_completions)
 
 
 @dataclass
@@ -128,21 +132,22 @@ def rollout_episodes(
     """Run G1 trajectories and their recall prompts for every episode; score them.
 
     Two batched phases: the memory loop for all episodes × G1 (max(T) + 1 generate calls), then
-    one recall call for all trajectories × G2. Chunks and probe chunks are cut to the chunk
-    budget under the backend's tokenizer (the dataset may have been chunked with another one).
+    one recall call for all trajectories × G2. Chunks longer than the chunk budget under the
+    backend's tokenizer are re-split (`memtrain_data.train.resplit`), probes carried over.
     `step` (the optimizer step) varies the choice of recall probes from step to step.
     """
     tokenizer = getattr(backend, "tokenizer", None)
     budgets = settings.budgets
+    # Chunks longer than the budget (the dataset may have been chunked with another tokenizer or
+    # budget) are re-split, never cut: the agent reads the whole document.
+    fitted = [fit_episode(episode, tokenizer, budgets.chunk_tokens) for episode in episodes]
     tasks = [
         AgentTask(
             id=f"{position}:{episode['id']}",  # positional, so an episode drawn twice stays two tasks
             problem=str(episode["question"]),
-            chunks=[
-                truncate_to_tokens(tokenizer, chunk, budgets.chunk_tokens) for chunk in episode["chunks"]
-            ],
+            chunks=fit.chunks,
         )
-        for position, episode in enumerate(episodes)
+        for position, (episode, fit) in enumerate(zip(episodes, fitted, strict=True))
     ]
     trajectories = run_memory_agent(
         backend,
@@ -163,16 +168,13 @@ def rollout_episodes(
     for e, (episode, task) in enumerate(zip(episodes, tasks, strict=True)):
         for i, _ in enumerate(by_task[task.id]):
             rng = random.Random(f"{settings.seed}:{step}:{episode['id']}:{e}:{i}")
-            picked = pick_recall_probe(len(task.chunks), episode.get("recall_probes") or [], rng)
+            picked = pick_recall_probe(len(task.chunks), fitted[e].recall_probes, rng)
             if picked is not None:
                 recall_requests.append((e, i, picked[0], picked[1]))
     recall_turns = run_recall(
         backend,
         [by_task[tasks[e].id][i].memories[k] for e, i, k, _ in recall_requests],
-        [
-            truncate_to_tokens(tokenizer, str(probe["masked_chunk"]), budgets.chunk_tokens)
-            for *_, probe in recall_requests
-        ],
+        [str(probe["masked_chunk"]) for *_, probe in recall_requests],
         samples=settings.g2,
         templates=settings.templates,
         budgets=budgets,
@@ -219,9 +221,15 @@ def rollout_episodes(
                 rewards=rewards,
                 advantages=dr_grpo_advantages(rewards),
                 kept=keep_group(rewards) or not dynamic_sampling,
+                fitted=fitted[e],
             )
         )
     return rollouts
+
+
+def has_kept_group(rollout: EpisodeRollout) -> bool:
+    """Whether any group of the episode (end-to-end or recall) survived dynamic sampling."""
+    return rollout.kept or any(g is not None and g.kept for g in rollout.recall_groups)
 
 
 def training_rows(rollouts: Sequence[EpisodeRollout]) -> list[TrainingRow]:
@@ -257,6 +265,65 @@ def _row(turn: Turn, advantage: float, reward: float, episode_id: str, trajector
     )
 
 
+def row_loss_weights(
+    rows: Sequence[TrainingRow], aggregation: str, response_tokens: int, recall_weight: float = 1.0
+) -> list[float]:
+    """The loss weight of every token of each row, under a loss aggregation.
+
+    The loss is ``Σ_rows Σ_tokens weight · token_loss / (response_tokens · trajectories per step)``
+    (the denominator is constant, as in Dr. GRPO), so:
+
+    - "token_sum" (the paper's Dr. GRPO): weight 1 for trajectory turns, `recall_weight` for recall
+      rows. Every generated token counts the same, so a trajectory with more chunks or a longer
+      memory weighs more, and short recall answers weigh little.
+    - "trajectory": the tokens of all turns of one trajectory share a total weight of
+      `response_tokens` (each trajectory counts as one full-length reply, whatever its number of
+      turns and tokens); each recall sample, a one-turn trajectory of its own group, shares
+      `recall_weight · response_tokens`.
+
+    Padding rows and rows with no trained token get 0.
+
+    >>> rows = [TrainingRow([1], [5] * 30, 1.0, "update", "e", 0), TrainingRow([1], [5] * 10, 1.0, "final", "e", 0),
+    ...         TrainingRow([1], [5] * 4, 1.0, "recall", "e", 0)]
+    >>> row_loss_weights(rows, "token_sum", 40, recall_weight=0.5)
+    [1.0, 1.0, 0.5]
+    >>> row_loss_weights(rows, "trajectory", 40, recall_weight=0.5)
+    [1.0, 1.0, 5.0]
+    """
+    if aggregation not in ("token_sum", "trajectory"):
+        raise ValueError(f"unknown loss aggregation {aggregation!r}")
+    trajectory_tokens: dict[tuple[str, int], int] = {}
+    for row in rows:
+        if row.kind in ("update", "final") and row.trained:
+            key = (row.episode_id, row.trajectory_index)
+            trajectory_tokens[key] = trajectory_tokens.get(key, 0) + len(row.completion_ids)
+    weights = []
+    for row in rows:
+        if row.kind == "padding" or not row.trained or not row.completion_ids:
+            weights.append(0.0)
+        elif aggregation == "token_sum":
+            weights.append(recall_weight if row.kind == "recall" else 1.0)
+        elif row.kind == "recall":
+            weights.append(recall_weight * response_tokens / len(row.completion_ids))
+        else:
+            weights.append(response_tokens / trajectory_tokens[(row.episode_id, row.trajectory_index)])
+    return weights
+
+
+def mask_truncated(rows: Sequence[TrainingRow], stop_token_ids: Sequence[int]) -> int:
+    """Mark rows whose completion did not end in a stop token (cut by the response budget) as not trained.
+
+    What TRL's `mask_truncated_completions` does to its own rows; returns how many were masked.
+    """
+    stops = set(stop_token_ids)
+    masked = 0
+    for row in rows:
+        if row.kind != "padding" and row.completion_ids and row.completion_ids[-1] not in stops:
+            row.trained = False
+            masked += 1
+    return masked
+
+
 def padding_rows(count: int, pad_token_id: int) -> list[TrainingRow]:
     """Rows that train nothing (an empty completion): they fill a batch to a fixed number of rows.
 
@@ -274,8 +341,9 @@ def collate_rows(
 ) -> dict[str, torch.Tensor]:
     """The tensors TRL's GRPO loss reads: prompts left-padded, completions right-padded.
 
-    `completion_mask` is 1 exactly on generated tokens (never on prompt or padding), and
-    `advantages` holds one value per row.
+    `completion_mask` is 1 exactly on generated tokens of trained rows (never on prompt or
+    padding), and `advantages` holds one value per row: its advantage times its loss weight
+    (a positive per-row factor scales that row's clipped policy-gradient term exactly).
     """
     import torch
     from trl.trainer.utils import pad
@@ -284,7 +352,7 @@ def collate_rows(
     # An empty completion still needs one (masked) position so every row has the same shape.
     completions = [torch.tensor(row.completion_ids or [pad_token_id], dtype=torch.long) for row in rows]
     completion_masks = [
-        torch.ones(len(row.completion_ids), dtype=torch.long)
+        torch.full((len(row.completion_ids),), int(row.trained), dtype=torch.long)
         if row.completion_ids
         else torch.zeros(1, dtype=torch.long)
         for row in rows
@@ -308,7 +376,7 @@ def collate_rows(
         "completion_mask": pad(
             completion_masks, padding_value=0, padding_side="right", pad_to_multiple_of=pad_to_multiple_of
         ),
-        "advantages": torch.tensor([row.advantage for row in rows], dtype=torch.float32),
+        "advantages": torch.tensor([row.advantage * row.weight for row in rows], dtype=torch.float32),
     }
 
 
@@ -328,6 +396,10 @@ def rollout_metrics(rollouts: Sequence[EpisodeRollout], tokenizer: Any | None) -
         "memory_tokens": _mean([float(count_tokens(tokenizer, m)) for m in memories]),
         "turns_per_trajectory": _mean([float(t) for t in turns]),
         "imr_prompts": float(sum(g is not None for r in rollouts for g in r.recall_groups)),
+        # Fitting the dataset's chunks to the chunk budget: all 0 when the dataset was built for it.
+        "chunks_resplit": float(sum(r.fitted.chunks_resplit for r in rollouts if r.fitted)),
+        "probes_moved": float(sum(r.fitted.probes_moved for r in rollouts if r.fitted)),
+        "probes_dropped": float(sum(r.fitted.probes_dropped for r in rollouts if r.fitted)),
     }
 
 

@@ -19,6 +19,7 @@ from memtrain_data.errors import ConfigError, InputError, MissingDependencyError
 from memtrain_data.train.config import MemTrainConfig, build_grpo_config, check_context_fits
 
 METRICS_FILE = "metrics.jsonl"
+SANITY_CHECK_EPISODES = 64
 SETTINGS_FILE = "memtrain_train_config.json"
 
 
@@ -33,6 +34,7 @@ class TrainResult:
     checkpoints: list[Path] = field(default_factory=list)
     seconds: float = 0.0
     last_metrics: dict[str, Any] = field(default_factory=dict)
+    skipped_steps: int = 0  # optimizer steps not taken: every group of the batch was dropped
 
     @property
     def seconds_per_step(self) -> float:
@@ -78,8 +80,10 @@ def prepare_run(config: MemTrainConfig) -> dict[str, Any]:
 
     if not config.model:
         raise ConfigError("no model: pass --model PATH|ID (or 'model:' in the config file)")
-    if not config.dataset:
-        raise ConfigError("no dataset: pass --dataset DIR|ID (or 'dataset:' in the config file)")
+    if not config.dataset and not config.sanity_check:
+        raise ConfigError("no dataset: pass --dataset DIR|ID (or 'dataset:' in the config file), or --sanity-check")
+    if config.dataset and config.sanity_check:
+        raise ConfigError("--sanity-check trains on memtrain's toy episodes: drop --dataset")
     if config.grpo.get("use_vllm") and importlib.util.find_spec("vllm") is None:
         raise MissingDependencyError(
             "--use-vllm needs vllm: pip install 'memtrain[vllm]' (on a machine with a GPU)"
@@ -87,7 +91,12 @@ def prepare_run(config: MemTrainConfig) -> dict[str, Any]:
     model_folder = resolve_model_path(config.model)
     check_context_fits(config, model_context_length(model_folder), config.model)
     grpo_config = build_grpo_config(config)
-    episodes = load_episodes(config.dataset, config.config_name, config.split, config.max_episodes)
+    if config.sanity_check:
+        from memtrain_data.train.toy import toy_dataset
+
+        episodes = toy_dataset(config.max_episodes or SANITY_CHECK_EPISODES, seed=grpo_config.seed)
+    else:
+        episodes = load_episodes(config.dataset, config.config_name, config.split, config.max_episodes)
     resume_from = None
     if config.resume:
         from transformers.trainer_utils import get_last_checkpoint
@@ -159,6 +168,9 @@ def train_memory_agent(config: MemTrainConfig, console: Any | None = None) -> Tr
             templates=prepared["templates"],
         ),
         dynamic_sampling=config.dynamic_sampling,
+        resample_tries=config.resample_tries,
+        loss_aggregation=config.loss_aggregation,
+        recall_weight=config.recall_weight,
     )
     started = time.perf_counter()
     trainer.train(resume_from_checkpoint=prepared["resume_from"])
@@ -174,6 +186,7 @@ def train_memory_agent(config: MemTrainConfig, console: Any | None = None) -> Tr
         checkpoints=checkpoints,
         seconds=seconds,
         last_metrics=_last_record(metrics_path),
+        skipped_steps=trainer.skipped_steps,
     )
 
 

@@ -13,8 +13,13 @@ from tests.train.mini_dataset import write_mini_dataset
 
 runner = CliRunner()
 
-# Small enough that two steps of the tiny model take seconds on one CPU core.
-FAST = ["--preset", "cpu-smoke", "--chunk-tokens", "48", "--memory-tokens", "16", "--response-tokens", "8"]
+# Small enough that two steps of the tiny model take seconds on one CPU core. The random model never
+# answers right, so under dynamic sampling every step would be skipped (see test_learning.py): these
+# runs test the run mechanics, so they keep every group.
+FAST = [
+    "--preset", "cpu-smoke", "--chunk-tokens", "96", "--memory-tokens", "8", "--response-tokens", "8",
+    "--no-dynamic-sampling",
+]  # fmt: skip
 STEP_KEYS = {
     "e2e_em", "imr_em", "reward", "advantage_mean", "advantage_std", "groups_kept_fraction",
     "memory_tokens", "turns_per_trajectory", "tokens_per_second",
@@ -115,6 +120,10 @@ def test_train_two_steps_then_resume_one_more(
         (["--learnin-rate", "1e-6"], "did you mean '--learning-rate'?"),
         (["--num-generations", "4"], "set g1"),
         (["--resume"], "no checkpoint-* folder"),
+        (["--loss-aggregation", "mean"], "loss_aggregation must be one of token_sum, trajectory"),
+        (["--loss-type", "grpo"], "loss_type 'grpo' normalises the loss its own way"),
+        (["--memory-tokens", "64"], "memory_tokens (64) exceeds response_tokens (8)"),
+        (["--sanity-check"], "--sanity-check trains on memtrain's toy episodes: drop --dataset"),
     ],
 )
 def test_bad_settings_fail_in_one_line_before_training(
@@ -168,6 +177,27 @@ def test_missing_model_path_is_refused(dataset_dir: Path, tmp_path: Path) -> Non
     )
     assert result.exit_code == 2
     assert "model path does not exist" in result.output
+
+
+def test_an_episode_breaking_a_rule_is_refused_before_the_model_loads(tiny_model_dir: Path, tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from memtrain_data.features import episode_arrow_schema
+
+    data = write_mini_dataset(tmp_path / "data")
+    shard = data / "mini" / "train-00000-of-00001.parquet"
+    records = pq.read_table(shard).to_pylist()
+    records[2]["chunks"][0] = records[2]["chunks"][0].replace("[MASK]", records[2]["answers"][0])
+    pq.write_table(pa.Table.from_pylist(records, schema=episode_arrow_schema()), shard)
+    out = tmp_path / "run"
+    result = runner.invoke(
+        app,
+        ["train", "--model", str(tiny_model_dir), "--dataset", str(data), "--output-dir", str(out), *FAST],
+    )
+    assert result.exit_code == 2, result.output
+    assert "episode 'train-0002' (row 2) breaks a rule: answer_leak: chunk 0" in " ".join(result.output.split())
+    assert "Traceback" not in result.output and not out.exists()
 
 
 @pytest.mark.parametrize(

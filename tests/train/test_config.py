@@ -88,6 +88,7 @@ def test_every_grpo_config_field_is_reachable_from_the_command_line(tmp_path: Pa
         "scale_rewards",
         "reward_weights",
         "multi_objective_aggregation",
+        "num_generations_eval",
     }
     yaml_file = tmp_path / "all.yaml"
     yaml_file.write_text("".join(f"{name}: null\n" for name in names if name not in owned))
@@ -105,6 +106,14 @@ def test_every_grpo_config_field_is_reachable_from_the_command_line(tmp_path: Pa
         ("preset: fast\n", "unknown preset 'fast'"),
         ("g1: 1\n", "g1 must be at least 2"),
         ("chunk_tokens: 0\n", "chunk_tokens must be a positive integer"),
+        # GRPOConfig fields the multi-conversation override would bypass are refused, named.
+        ("num_generations_eval: 4\n", "'num_generations_eval' cannot be set"),
+        ("loss_type: grpo\n", "loss_type 'grpo' normalises the loss its own way"),
+        ("loss_type: dr_grpo\n", "use loss_type dapo or cispo and set loss_aggregation"),
+        ("loss_aggregation: mean\n", "loss_aggregation must be one of token_sum, trajectory"),
+        ("recall_weight: -1\n", "recall_weight must be a number >= 0"),
+        ("resample_tries: -1\n", "resample_tries must be an integer >= 0"),
+        ("memory_tokens: 64\nresponse_tokens: 32\n", "memory_tokens (64) exceeds response_tokens (32)"),
     ],
 )
 def test_bad_settings_are_one_line_config_errors(tmp_path: Path, yaml_text: str, message: str) -> None:
@@ -150,3 +159,10 @@ def test_the_paper_example_config_uses_only_known_keys() -> None:
         grpo["per_device_train_batch_size"] * grpo["gradient_accumulation_steps"] * gpus // config.g1
     )
     assert episodes_per_step == 32
+
+
+def test_the_defaults_are_the_papers_loss_and_dynamic_sampling() -> None:
+    config = resolve_train_config(None, {"output_dir": "out"})
+    assert (config.loss_aggregation, config.recall_weight) == ("token_sum", 1.0)
+    assert config.dynamic_sampling and config.resample_tries == 3
+    assert config.grpo["loss_type"] == "dapo"  # TRL's token sum over the normaliser memtrain supplies

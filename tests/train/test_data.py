@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -80,4 +81,60 @@ def test_plain_parquet_of_something_else_is_refused(tmp_path: Path) -> None:
     with pytest.raises(
         InputError, match="not a memtrain dataset: missing column\\(s\\) schema_version, id, answers"
     ):
+        load_episodes(str(tmp_path))
+
+
+def _rewrite_first_train_record(root: Path, change: Any, schema: Any = None) -> None:
+    """Rewrite mini/train's parquet with `change(record)` applied to its first record."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from memtrain_data.features import episode_arrow_schema
+
+    path = root / "mini" / "train-00000-of-00001.parquet"
+    records = pq.read_table(path).to_pylist()
+    change(records[0])
+    pq.write_table(pa.Table.from_pylist(records, schema=schema or episode_arrow_schema()), path)
+
+
+def test_an_episode_that_leaks_its_answer_is_refused_with_the_first_violation(tmp_path: Path) -> None:
+    write_mini_dataset(tmp_path)
+
+    def leak(record: dict[str, Any]) -> None:
+        record["chunks"][1] += f" It was {record['answers'][0]} all along."
+
+    _rewrite_first_train_record(tmp_path, leak)
+    with pytest.raises(InputError, match=r"episode 'train-0000' \(row 0\) breaks a rule: answer_leak: chunk 1") as error:
+        load_episodes(str(tmp_path))
+    assert "\n" not in str(error.value)
+
+
+def test_string_typed_counts_are_refused(tmp_path: Path) -> None:
+    import pyarrow as pa
+
+    from memtrain_data.features import episode_arrow_schema
+
+    write_mini_dataset(tmp_path)
+    schema = episode_arrow_schema()
+    schema = schema.set(schema.get_field_index("n_tokens"), pa.field("n_tokens", pa.string()))
+
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "mini" / "train-00000-of-00001.parquet"
+    records = pq.read_table(path).to_pylist()
+    for record in records:
+        record["n_tokens"] = str(record["n_tokens"])  # "57" reads as a number to a lax reader
+    pq.write_table(pa.Table.from_pylist(records, schema=schema), path)
+    with pytest.raises(InputError, match="column 'n_tokens' is string, expected int"):
+        load_episodes(str(tmp_path))
+
+
+def test_duplicate_episode_ids_are_refused(tmp_path: Path) -> None:
+    write_mini_dataset(tmp_path)
+
+    def duplicate(record: dict[str, Any]) -> None:
+        record["id"] = "train-0001"
+
+    _rewrite_first_train_record(tmp_path, duplicate)
+    with pytest.raises(InputError, match="'train-0001' \\(row 1\\): duplicate id"):
         load_episodes(str(tmp_path))
