@@ -37,11 +37,11 @@ from pydantic import ValidationError
 from memtrain_data import BUILDER_VERSION
 from memtrain_data.episodes.answer_forms import AnswerForms, answer_candidates, answer_forms, equals_title
 from memtrain_data.episodes.chunking import chunk_document, count_tokens
-from memtrain_data.episodes.entities import Entity
+from memtrain_data.episodes.entities import COMMON_WORD_LABELS, NUMERIC_LABELS, Entity, common_word_use
 from memtrain_data.episodes.masking import contains_any, mask_occurrences_with_forms
 from memtrain_data.episodes.probes import make_recall_probes
 from memtrain_data.episodes.rules import episode_violations, violation_code
-from memtrain_data.episodes.splits import unit_hash
+from memtrain_data.episodes.splits import page_id_of, unit_hash
 from memtrain_data.records import MASK_TOKEN, RECONSTRUCTION_QUESTION, MaskedReconstructionEpisode
 
 if TYPE_CHECKING:
@@ -157,6 +157,8 @@ class _Masked:
     total: int
     in_pivot: int
     forms: list[str]
+    # Masked occurrences per document position.
+    counts: list[int] = field(default_factory=list)
 
 
 def _mask_document(document: list[dict[str, Any]], forms: AnswerForms, pivot_id: str) -> _Masked:
@@ -164,16 +166,34 @@ def _mask_document(document: list[dict[str, Any]], forms: AnswerForms, pivot_id:
     changed: list[int] = []
     total = in_pivot = 0
     masked_forms: list[str] = []
+    counts: list[int] = []
     for position, passage in enumerate(document):
         masked, count, seen = mask_occurrences_with_forms(str(passage["text"]), forms.masked, MASK_TOKEN)
         texts.append(masked)
+        counts.append(count)
         total += count
         if count:
             changed.append(position)
             masked_forms.extend(form for form in seen if form not in masked_forms)
         if passage["id"] == pivot_id:
             in_pivot = count
-    return _Masked(texts, changed, total, in_pivot, masked_forms)
+    return _Masked(texts, changed, total, in_pivot, masked_forms, counts)
+
+
+def topical_outside_pivot(counts: Sequence[int], passage_ids: Sequence[str], pivot_id: str, related_ids: set[str]) -> int:
+    """Masked occurrences (`counts`, per passage) outside the pivot in passages about its topic.
+
+    A passage is about the pivot's topic when it comes from the pivot's own page or was retrieved
+    as related. A number or date such as "1984" or "the 20th century" recurs by chance in random
+    passages about other things; those occurrences are masked (the answer must not stay visible)
+    but say nothing about the pivot's fact, so they are no evidence for it.
+    """
+    pivot_page = page_id_of(pivot_id)
+    return sum(
+        count
+        for count, passage_id in zip(counts, passage_ids, strict=True)
+        if count and passage_id != pivot_id and (passage_id in related_ids or page_id_of(passage_id) == pivot_page)
+    )
 
 
 def build_episode(
@@ -224,7 +244,17 @@ def build_episode(
     document = [passages[i] for i in order]
 
     chosen: tuple[AnswerForms, _Masked] | None = None
-    for entity, had_the in candidates[:MAX_ANSWER_TRIES]:
+    raw_texts = [str(p["text"]) for p in document]
+    related_ids = {str(p["id"]) for p in passages[1 : 1 + len(related)]}
+    tries = 0
+    for entity, had_the in candidates:
+        if tries == MAX_ANSWER_TRIES:
+            break
+        if entity.label in COMMON_WORD_LABELS and common_word_use(entity.text, raw_texts):
+            # Cheap to test, so it does not use up a try (see `entities.common_word_use`).
+            rejected["common_word_in_document"] += 1
+            continue
+        tries += 1
         forms = answer_forms(entity, had_the, pivot_entities, context.aliases, str(pivot["title"]))
         if equals_title(forms, str(pivot["title"])) and not allow_title:
             rejected["title_answer_capped"] += 1
@@ -240,6 +270,14 @@ def build_episode(
             continue
         if not evidence_ok(config.answer_evidence, config.answer_min_occurrences, masked.in_pivot, masked.total - masked.in_pivot):
             rejected["too_little_evidence"] += 1
+            continue
+        if entity.label in NUMERIC_LABELS and not evidence_ok(
+            config.answer_evidence,
+            config.answer_min_occurrences,
+            masked.in_pivot,
+            topical_outside_pivot(masked.counts, [str(p["id"]) for p in document], pivot_id, related_ids),
+        ):
+            rejected["number_evidence_only_by_chance"] += 1
             continue
         chosen = (forms, masked)
         break
