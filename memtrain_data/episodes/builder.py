@@ -180,19 +180,19 @@ def _mask_document(document: list[dict[str, Any]], forms: AnswerForms, pivot_id:
     return _Masked(texts, changed, total, in_pivot, masked_forms, counts)
 
 
-def topical_outside_pivot(counts: Sequence[int], passage_ids: Sequence[str], pivot_id: str, related_ids: set[str]) -> int:
-    """Masked occurrences (`counts`, per passage) outside the pivot in passages about its topic.
+def same_page_outside_pivot(counts: Sequence[int], passage_ids: Sequence[str], pivot_id: str) -> int:
+    """Masked occurrences (`counts`, per passage) outside the pivot in other passages of its own page.
 
-    A passage is about the pivot's topic when it comes from the pivot's own page or was retrieved
-    as related. A number or date such as "1984" or "the 20th century" recurs by chance in random
-    passages about other things; those occurrences are masked (the answer must not stay visible)
-    but say nothing about the pivot's fact, so they are no evidence for it.
+    A number or date such as "1984" or "the 20th century" recurs by chance in passages about
+    other things, and the retriever ranks such passages as related because they share the
+    number; those occurrences are masked (the answer must not stay visible) but say nothing
+    about the pivot's fact, so only the pivot's own page counts as evidence for a number.
     """
     pivot_page = page_id_of(pivot_id)
     return sum(
         count
         for count, passage_id in zip(counts, passage_ids, strict=True)
-        if count and passage_id != pivot_id and (passage_id in related_ids or page_id_of(passage_id) == pivot_page)
+        if count and passage_id != pivot_id and page_id_of(passage_id) == pivot_page
     )
 
 
@@ -245,7 +245,6 @@ def build_episode(
 
     chosen: tuple[AnswerForms, _Masked] | None = None
     raw_texts = [str(p["text"]) for p in document]
-    related_ids = {str(p["id"]) for p in passages[1 : 1 + len(related)]}
     tries = 0
     for entity, had_the in candidates:
         if tries == MAX_ANSWER_TRIES:
@@ -275,7 +274,7 @@ def build_episode(
             config.answer_evidence,
             config.answer_min_occurrences,
             masked.in_pivot,
-            topical_outside_pivot(masked.counts, [str(p["id"]) for p in document], pivot_id, related_ids),
+            same_page_outside_pivot(masked.counts, [str(p["id"]) for p in document], pivot_id),
         ):
             rejected["number_evidence_only_by_chance"] += 1
             continue

@@ -104,6 +104,8 @@ _NAME_WORD = re.compile(r"[^\W\d_][\w'’.]*")
 # Labels that count things: their words are numbers ("2,500", "3.5 million"), never a digit glued to letters.
 _COUNT_LABELS: frozenset[str] = frozenset({"CARDINAL", "QUANTITY"})
 _GLUED = re.compile(r"\d[^\W\d_]|[^\W\d_]\d")
+# One token of capital letters glued to digits: a chemical formula or a code, not a name.
+_CODE = re.compile(r"^(?=[A-Z\d]*[A-Z]\d)[A-Z\d]+$")
 
 
 # Labels whose one-word answers must not be ordinary words of the document. A work's title is
@@ -168,6 +170,9 @@ def answer_reason(text: str, label: str, answer_labels: Iterable[str]) -> str | 
         return "bare_number" if _BARE_NUMBER.match(text) and not _YEAR.match(text) else None
     if not (text[:1].isupper() or text[:1].isdigit()):
         return "common_noun"
+    if label != "PRODUCT" and _CODE.match(text):
+        # "CH4", "C2H6", "ITA2": a formula or an identifier, whatever label spaCy gave it.
+        return "code_like"
     if len(text) <= 2 or text in _ERA_MARKERS:
         # "BC", "MS", "AD": two letters name too many things to be guessed from a document.
         return "too_short"
