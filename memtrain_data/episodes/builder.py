@@ -11,7 +11,9 @@ Steps, all driven by one RNG seeded from (seed, pivot passage id, BUILDER_VERSIO
    do (top-up; counted);
 2. the answer y: the pivot's candidate answers (`answer_forms.answer_candidates`: whole names,
    allowed labels, no vague or mis-cut spans) in a seeded random order; the first whose forms
-   mask the pivot and meet the evidence rule (`answer_evidence`) wins. An answer equal to the
+   mask the pivot and meet the evidence rule (`answer_evidence`; for a number or date only
+   the pivot's own page counts outside the pivot) wins. A one-word name that the document also
+   uses as a lowercase word is a common noun and skipped. An answer equal to the
    pivot's page title is allowed only for a seeded share `title_answer_share` of pivots; one
    whose accepted forms stay readable inside another name of the document is passed over;
 3. masking: every occurrence of every masked form (`answer_forms.answer_forms`), in every

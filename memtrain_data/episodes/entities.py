@@ -7,7 +7,9 @@ junk: one character, no letter or digit (pure punctuation), a stopword ("US" wou
 
 An answer must also be a whole, well-cut name or a number with digits: `span_junk_reason`
 (no function word or punctuation at either end), `whole_name` (widened to the capitalised name
-it belongs to) and `answer_reason` (allowed label, digits for numbers, no vague common noun).
+it belongs to) and `answer_reason` (allowed label, digits for numbers, no vague common noun,
+no count glued to letters, no year unless labelled DATE, no formula or code). Whether a one-word
+name is an ordinary word depends on the document: `common_word_use`.
 """
 
 from __future__ import annotations
