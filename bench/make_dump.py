@@ -4,6 +4,8 @@
   copy with new page and revision ids (and a title suffix, so titles stay unique), written as a
   multistream `.bz2` dump (one bz2 stream of at most `pages_per_stream` pages after a header
   stream) plus its `…-index.txt.bz2` (`offset:page_id:title` lines), like Wikimedia's own.
+- `write_repeated_plain(src, dst, times)`: the same copies as one plain (single-stream) `.bz2`,
+  the layout of Wikimedia's default `pages-articles.xml.bz2`, written streaming.
 - `write_parts(src, folder, parts)`: the pages of `src` split into `parts` whole dump files
   (each with the `<mediawiki>` header), as a folder of dump parts.
 
@@ -80,6 +82,23 @@ def write_repeated_multistream(
     index = dst.with_name(f"{name}-index.txt.bz2")
     index.write_bytes(bz2.compress(("\n".join(index_lines) + "\n").encode("utf-8")))
     return dst, index
+
+
+def write_repeated_plain(src: Path, dst: Path, times: int) -> Path:
+    """Write `times` renumbered copies of `src`'s pages as one plain `.bz2` dump at `dst`; return it."""
+    dump = read_dump(src)
+    max_id = max(int(_PAGE_ID.search(page).group(2)) for page in dump.pages)  # type: ignore[union-attr]
+    id_offset = 10 ** len(str(max_id))
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    compressor = bz2.BZ2Compressor(9)
+    with open(dst, "wb") as out:
+        out.write(compressor.compress(dump.header.encode("utf-8")))
+        for copy in range(times):
+            text = "".join(renumber(page, copy, id_offset)[0] for page in dump.pages)
+            out.write(compressor.compress(text.encode("utf-8")))
+        out.write(compressor.compress(dump.footer.encode("utf-8")))
+        out.write(compressor.flush())
+    return dst
 
 
 def write_parts(src: Path, folder: Path, parts: int) -> list[Path]:

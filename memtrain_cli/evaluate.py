@@ -13,8 +13,10 @@ from memtrain_cli.progress import RichProgress
 
 eval_app = new_app(
     help=(
-        "Evaluate a memory agent: on long-context HotpotQA at growing lengths (--task hotpotqa) or on "
-        "held-out MemTrain proxy episodes (--task proxy). Writes results.json, predictions.jsonl and plot.png."
+        "Evaluate a memory agent: on MemAgent's released RULER-HotpotQA files (--task ruler-hqa, the "
+        "benchmark of the MemAgent and MemTrain tables), on RULER-style contexts built from raw HotpotQA "
+        "(--task hotpotqa) or on held-out MemTrain proxy episodes (--task proxy). Writes results.json, "
+        "predictions.jsonl and plot.png."
     ),
 )
 
@@ -26,10 +28,22 @@ def evaluate(
         str | None,
         typer.Option(help="Model: local folder or Hub id (served model name with --backend openai)."),
     ] = None,
-    task: Annotated[str | None, typer.Option(help="Task: hotpotqa or proxy.")] = None,
+    task: Annotated[str | None, typer.Option(help="Task: ruler-hqa (default), hotpotqa or proxy.")] = None,
     data: Annotated[
         str | None,
-        typer.Option(help="hotpotqa: HotpotQA JSON file; proxy: memtrain dataset folder or Hub id."),
+        typer.Option(
+            help="ruler-hqa: an eval_{N}.json file, a folder of them or a Hub dataset id; "
+            "hotpotqa: HotpotQA JSON file; proxy: memtrain dataset folder or Hub id."
+        ),
+    ] = None,
+    protocol: Annotated[
+        str | None,
+        typer.Option(
+            help="memagent: MemAgent's eval (its prompts, chunk 5000, memory 1024, response 1024, "
+            "temperature 0.7, top-p 0.95); memtrain: memtrain's prompts with the paper's training budgets "
+            "(chunk 5120, memory 1024, response 1024), greedy. Default: memagent for ruler-hqa and "
+            "hotpotqa, memtrain for proxy. Budget/decoding flags override it."
+        ),
     ] = None,
     output: Annotated[
         Path | None,
@@ -43,7 +57,10 @@ def evaluate(
     split: Annotated[str | None, typer.Option(help="proxy: split to evaluate (default test).")] = None,
     lengths: Annotated[
         str | None,
-        typer.Option(help="hotpotqa: comma-separated context lengths in tokens, e.g. 7k,14k,28k (k = 1024)."),
+        typer.Option(
+            help="ruler-hqa: document counts to run, e.g. 50,100 or the paper's 7k,14k (default: all files); "
+            "hotpotqa: lengths in tokens (7k,14k,28k; k = 1024) or documents (50docs)."
+        ),
     ] = None,
     mode: Annotated[
         str | None, typer.Option(help="memory (chunk by chunk) or full-context (one prompt; the baseline).")
@@ -63,32 +80,55 @@ def evaluate(
         str | None, typer.Option(help="transformers backend: torch dtype, e.g. bfloat16.")
     ] = None,
     concurrency: Annotated[int | None, typer.Option(help="openai backend: requests in flight.")] = None,
+    request_retries: Annotated[
+        int | None,
+        typer.Option(help="openai backend: retries of a failed request before one error line (5)."),
+    ] = None,
     num_samples: Annotated[
         int | None, typer.Option(help="Trajectories per example (scores are averaged).")
     ] = None,
     limit: Annotated[
-        int | None, typer.Option(help="Only the first N examples (per length for hotpotqa).")
+        int | None,
+        typer.Option(help="Only the first N examples (per length); results.json still reports all done."),
+    ] = None,
+    ids: Annotated[
+        str | None, typer.Option(help="Only these comma-separated example ids (ruler-hqa: index).")
     ] = None,
     seed: Annotated[int | None, typer.Option(help="Seed of padding, probe choice and sampling.")] = None,
-    temperature: Annotated[float | None, typer.Option(help="Sampling temperature (0: greedy).")] = None,
-    top_p: Annotated[float | None, typer.Option(help="Nucleus sampling threshold.")] = None,
-    templates: Annotated[
-        Path | None, typer.Option(help="YAML/JSON file overriding the prompt templates.")
+    temperature: Annotated[
+        float | None, typer.Option(help="Sampling temperature, 0 is greedy (default: the protocol's).")
     ] = None,
-    chunk_tokens: Annotated[int | None, typer.Option(help="Tokens per chunk (default 5120).")] = None,
+    top_p: Annotated[
+        float | None, typer.Option(help="Nucleus sampling threshold (default: the protocol's).")
+    ] = None,
+    templates: Annotated[
+        Path | None, typer.Option(help="YAML/JSON file overriding some of the protocol's prompt templates.")
+    ] = None,
+    chunk_tokens: Annotated[
+        int | None, typer.Option(help="Tokens per chunk (memagent 5000, memtrain 5120).")
+    ] = None,
     memory_tokens: Annotated[int | None, typer.Option(help="Memory budget in tokens (default 1024).")] = None,
     response_tokens: Annotated[
-        int | None, typer.Option(help="Most tokens generated per turn (default 1024).")
+        int | None,
+        typer.Option(help="Most tokens generated per turn, the full-context answer included (default 1024)."),
     ] = None,
     batch_size: Annotated[
         int | None, typer.Option(help="Examples advanced together per generate call.")
     ] = None,
     max_context_tokens: Annotated[
-        int | None, typer.Option(help="full-context: the model's context length (default: from the model).")
+        int | None,
+        typer.Option(
+            help="full-context: prompt + answer limit (default: the model config's max_position_embeddings, "
+            "capped by the tokenizer's model_max_length; 32768 for stock Qwen2.5-7B-Instruct). "
+            "Longer documents are cut in the middle; the answer gets --response-tokens."
+        ),
     ] = None,
     pool: Annotated[
         Path | None,
-        typer.Option(help="hotpotqa: memtrain output folder whose passage pool adds distractors."),
+        typer.Option(
+            help="hotpotqa: more distractor paragraphs: a HotpotQA JSON file (MemAgent used all distinct "
+            "paragraphs of the dev set) or a memtrain output folder (its passage pool)."
+        ),
     ] = None,
     no_plot: Annotated[bool, typer.Option("--no-plot", help="Do not write plot.png.")] = False,
     config: Annotated[
@@ -97,8 +137,8 @@ def evaluate(
 ) -> None:
     """Evaluate a memory agent and print its scores.
 
-    Example: memtrain eval --model HuggingFaceTB/SmolLM2-135M-Instruct --task hotpotqa
-    --data hotpot_dev_distractor_v1.json --lengths 2k,4k --output runs/smollm2
+    Example: memtrain eval --model Qwen/Qwen2.5-7B-Instruct --task ruler-hqa --data ruler_hqa/
+    --protocol memagent --output runs/qwen7b
     """
     if ctx.invoked_subcommand is not None:
         return
@@ -110,6 +150,7 @@ def evaluate(
         "model": model,
         "task": task,
         "data": data,
+        "protocol": protocol,
         "output": output,
         "config_name": config_name,
         "split": split,
@@ -121,8 +162,10 @@ def evaluate(
         "device": device,
         "dtype": dtype,
         "concurrency": concurrency,
+        "request_retries": request_retries,
         "num_samples": num_samples,
         "limit": limit,
+        "ids": ids,
         "seed": seed,
         "temperature": temperature,
         "top_p": top_p,
@@ -138,12 +181,15 @@ def evaluate(
     settings = build_config(EvalConfig, yaml_path=config, overrides=flags)
     console.print(
         f"[bold]memtrain eval[/]: model [cyan]{settings.model}[/] ({settings.backend}), task [cyan]{settings.task}[/], "
-        f"mode {settings.mode}; output {settings.output}",
+        f"mode {settings.mode}, protocol {settings.protocol} (chunk {settings.chunk_tokens}, memory "
+        f"{settings.memory_tokens}, response {settings.response_tokens}, temperature {settings.temperature}, "
+        f"top-p {settings.top_p}, seed {settings.seed}); output {settings.output}",
         highlight=False,
     )
     with RichProgress(console) as progress:
         result = run_evaluation(settings, progress=progress)
     console.print(metrics_table(result.results))
+    console.print(f"[dim]{result.results['metric_note']}[/]", highlight=False)
     timing = result.results["timing"]
     console.print(
         f"{result.examples_run} example(s) run, {result.examples_reused} reused; "
@@ -156,19 +202,30 @@ def evaluate(
     )
 
 
+def _length_label(key: str, values: dict[str, Any], task: str) -> str:
+    if task == "ruler-hqa":
+        return f"{key} docs · {values.get('mean_tokens', 0) / 1000:.1f}k tok"
+    return key
+
+
 def metrics_table(results: dict[str, Any]) -> Table:
-    """One row per metrics key (length or proxy task): n, EM, F1, substring EM, mean tokens."""
-    table = Table(title=f"{results['task']} · {results['mode']} · {results['model']}")
-    table.add_column("length" if results["task"] == "hotpotqa" else "metric")
-    for name in ("n", "EM", "F1", "sub-EM", "tokens"):
+    """One row per metrics key (length or proxy task): n, EM, F1, sub-EM, accuracy, mean tokens."""
+    table = Table(
+        title=f"{results['task']} · {results['mode']} · {results.get('protocol', '?')} · {results['model']}"
+    )
+    table.add_column("length" if results.get("keyed_by_length", results["task"] != "proxy") else "metric")
+    for name in ("n", "EM", "F1", "sub-EM", "accuracy", "tokens"):
         table.add_column(name, justify="right")
     for key, values in results["metrics"].items():
+        n = str(values["n"]) + ("" if values.get("complete", True) else f"/{values.get('n_total')}")
         table.add_row(
-            key,
-            str(values["n"]),
+            _length_label(key, values, results["task"])
+            + (" (earlier run)" if values.get("from_previous_run") else ""),
+            n,
             f"{100 * values['em']:.1f}",
             f"{100 * values['f1']:.1f}",
             f"{100 * values['sub_em']:.1f}",
+            f"{100 * values['accuracy']:.1f}" if "accuracy" in values else "-",
             f"{values.get('mean_tokens', 0):,.0f}",
         )
     return table
@@ -180,7 +237,9 @@ def plot(
     output: Annotated[Path, typer.Option("--output", "-o", help="PNG file to write.")] = Path(
         "eval-plot.png"
     ),
-    metric: Annotated[str, typer.Option(help="em, f1 or sub_em.")] = "em",
+    metric: Annotated[
+        str, typer.Option(help="em, f1, sub_em or accuracy (the papers' tables).")
+    ] = "accuracy",
 ) -> None:
     """Plot score against context length for one or more results.json files, on one figure."""
     from memtrain_data.eval.plot import plot_results

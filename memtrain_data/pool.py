@@ -116,7 +116,7 @@ def plan_record(plan: SourcePlan, config: BuildConfig) -> dict[str, Any]:
     """What fixes the pool's content: the units (by name, range and size) and the pool settings."""
 
     def unit_record(unit: InputUnit) -> dict[str, Any]:
-        record = {key: value for key, value in asdict(unit).items() if key != "path"}
+        record = {key: value for key, value in asdict(unit).items() if key not in ("path", "block_offsets")}
         if unit.hub_repo is None:
             record["bytes"] = Path(unit.path).stat().st_size
         return record

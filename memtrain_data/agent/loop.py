@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from memtrain_data.agent.answers import extract_boxed
+from memtrain_data.agent.answers import extract_boxed, strip_thinking
 from memtrain_data.agent.backends.base import GenerationBackend
 from memtrain_data.agent.budgets import AgentBudgets, truncate_to_tokens
 from memtrain_data.agent.templates import PromptTemplates
@@ -112,7 +112,9 @@ def run_memory_agent(
                     generation.completion_ids,
                 )
             )
-            trajectory.memories.append(truncate_to_tokens(tokenizer, generation.text, budgets.memory_tokens))
+            # A reasoning model's thoughts are not memory (MemAgent keeps the text after </think>).
+            memory = strip_thinking(generation.text)
+            trajectory.memories.append(truncate_to_tokens(tokenizer, memory, budgets.memory_tokens))
 
     if not trajectories:
         return []

@@ -130,6 +130,15 @@ class PromptTemplates:
     @classmethod
     def from_file(cls, path: Path) -> PromptTemplates:
         """Read overrides from a YAML (.yaml/.yml) or JSON file; keys not given keep their defaults."""
+        values = cls.read_overrides(path)
+        try:
+            return cls(**values)
+        except ConfigError as exc:
+            raise ConfigError(f"{path}: {exc}") from None
+
+    @classmethod
+    def read_overrides(cls, path: Path) -> dict[str, str]:
+        """The templates a YAML/JSON file sets, checked for known names and string values."""
         path = Path(path)
         if not path.is_file():
             raise ConfigError(f"templates file not found: {path}")
@@ -153,10 +162,7 @@ class PromptTemplates:
                 raise ConfigError(f"{path}: unknown template '{key}'; known: {', '.join(known)}")
             if not isinstance(value, str):
                 raise ConfigError(f"{path}: template '{key}' must be a string")
-        try:
-            return cls(**values)
-        except ConfigError as exc:
-            raise ConfigError(f"{path}: {exc}") from None
+        return dict(values)
 
     def update_messages(self, problem: str, memory: str, chunk: str) -> list[dict[str, str]]:
         """The memory-update turn: problem, previous memory and the next section."""

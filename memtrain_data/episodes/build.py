@@ -354,8 +354,8 @@ def _write_plan(config: BuildConfig, paths: WorkPaths) -> tuple[dict[str, int], 
     pages_of_split: dict[str, set[int]] = {split: set() for split in SPLITS}
     split_of: dict[int, str] = {}
     row = 0
-    # Record batch by record batch: the view is memory-mapped, and a big pool never sits in memory whole.
-    for batch in view.table.select(["id", "page_id", "text"]).to_batches():
+    # Record batch by record batch, read from the file: a big pool never sits in memory whole.
+    for batch in view.batches(["id", "page_id", "text"]):
         columns = batch.to_pydict()
         for passage_id, page_id, text in zip(columns["id"], columns["page_id"], columns["text"], strict=True):
             page = int(page_id)
@@ -449,7 +449,9 @@ def _prepare(config: BuildConfig, progress: ProgressReporter) -> tuple[WorkPaths
             + (" or choose --preset mini" if config.preset != "mini" else "")
         )
     progress.log(f"episodes: indexing {len(view):,} passages with {config.retriever}")
-    index = build_index(config.retriever, view.texts(), paths.root, pool_fingerprint, config.dense_model)
+    index = build_index(config.retriever, view, paths.root, pool_fingerprint, config.dense_model)
+    if index.note:
+        progress.log(index.note)
     paths.state.mkdir(parents=True, exist_ok=True)
     candidates, split_sizes = _write_plan(config, paths)
     possible = sum(candidates.values())

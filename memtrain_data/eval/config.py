@@ -6,6 +6,7 @@ Precedence, lowest first: field defaults, a YAML `--config` file, flags.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,12 +17,55 @@ from memtrain_data.errors import ConfigError
 
 MODES: tuple[str, ...] = ("memory", "full-context")
 _LENGTH = re.compile(r"^(\d+(?:\.\d+)?)([kKmM]?)$")
+_DOCUMENTS = re.compile(r"^(\d+)\s*(?:d|docs?|documents?)$", re.IGNORECASE)
+# The paper's length labels of MemAgent's RULER-HotpotQA files (document counts).
+RULER_HQA_LABELS: dict[str, int] = {
+    "7k": 50, "14k": 100, "28k": 200, "56k": 400, "112k": 800, "224k": 1600, "448k": 3200, "896k": 6400,
+}  # fmt: skip
+# The protocol each task follows unless --protocol says otherwise.
+DEFAULT_PROTOCOL: dict[str, str] = {"ruler-hqa": "memagent", "hotpotqa": "memagent", "proxy": "memtrain"}
+_FROM_PROTOCOL = ("chunk_tokens", "memory_tokens", "response_tokens", "temperature", "top_p")
 
-# Settings that only choose *which* examples run, or *how fast*: changing them keeps the
-# predictions already made valid, so a rerun reuses them.
+# Settings that only choose *which* examples run, *where from*, or *how fast*: changing them keeps
+# the predictions already made valid, so a rerun reuses them. What the examples are is checked
+# per example (a hash of each input and gold), what the model is by its identity.
 _NOT_AFFECTING_PREDICTIONS = frozenset(
-    {"output", "lengths", "limit", "batch_size", "device", "concurrency", "base_url", "plot"}
-)
+    {"output", "lengths", "limit", "ids", "batch_size", "device", "concurrency", "base_url", "plot",
+     "request_retries",
+     "data", "pool", "templates", "model", "tokenizer"}
+)  # fmt: skip
+
+
+def document_count(label: str) -> int | None:
+    """Documents of a length given as a document count ('50docs', '50d'), else None.
+
+    >>> document_count("50docs"), document_count("7k")
+    (50, None)
+    """
+    match = _DOCUMENTS.match(label.strip())
+    if not match:
+        return None
+    if int(match.group(1)) < 1:
+        raise ConfigError(f"length '{label}' must be at least one document")
+    return int(match.group(1))
+
+
+def ruler_document_count(label: str) -> int:
+    """A RULER-HotpotQA length: a document count ('50', '50docs') or the paper's label ('7k' = 50).
+
+    >>> ruler_document_count("100"), ruler_document_count("28k"), ruler_document_count("400docs")
+    (100, 200, 400)
+    """
+    text = label.strip().lower()
+    if text in RULER_HQA_LABELS:
+        return RULER_HQA_LABELS[text]
+    count = document_count(text) or (int(text) if text.isdigit() and int(text) > 0 else None)
+    if count is None:
+        raise ConfigError(
+            f"ruler-hqa length '{label}' is not a document count (50, 100 … 6400) "
+            f"nor a paper label ({', '.join(RULER_HQA_LABELS)})"
+        )
+    return count
 
 
 def parse_length(label: str) -> int:
@@ -54,10 +98,20 @@ class EvalConfig:
         None, help="Model to evaluate: local folder or Hub id (served model name for --backend openai)."
     )
     task: str = config_field(
-        "hotpotqa", help="Evaluation task: hotpotqa (long-context QA) or proxy (a memtrain dataset)."
+        "ruler-hqa",
+        help="Evaluation task: ruler-hqa (MemAgent's released RULER-HotpotQA files), hotpotqa "
+        "(RULER-style contexts built from raw HotpotQA) or proxy (a memtrain dataset).",
     )
     data: str | None = config_field(
-        None, help="hotpotqa: HotpotQA-format JSON file; proxy: memtrain dataset folder or Hub id."
+        None,
+        help="ruler-hqa: an eval_{N}.json file, a folder of them, or a Hub dataset id holding them; "
+        "hotpotqa: HotpotQA-format JSON file; proxy: memtrain dataset folder or Hub id.",
+    )
+    protocol: str | None = config_field(
+        None,
+        help="memagent (MemAgent's prompts, chunk 5000, temperature 0.7 / top-p 0.95) or memtrain "
+        "(memtrain's prompts, the paper's training budgets, greedy). Default: memagent for ruler-hqa "
+        "and hotpotqa, memtrain for proxy. Explicit budget/decoding settings override the protocol's.",
     )
     output: Path = config_field(
         Path("memtrain-eval"), help="Output folder: results.json, predictions.jsonl, plot.png."
@@ -66,8 +120,11 @@ class EvalConfig:
         None, help="proxy: dataset config name (default: the only one in the folder)."
     )
     split: str = config_field("test", help="proxy: dataset split.")
-    lengths: list[str] = config_field(
-        ["7k", "14k", "28k"], help="hotpotqa: context lengths in tokens of the model's tokenizer (k = 1024)."
+    lengths: list[str] | None = config_field(
+        None,
+        help="ruler-hqa: document counts to run (50, 100 … or the paper's labels 7k … 896k; default: "
+        "every file); hotpotqa: target lengths in tokens of the model's tokenizer (k = 1024) or in "
+        "documents ('50docs'; default 7k,14k,28k).",
     )
     mode: str = config_field(
         "memory", help="memory (the agent reads chunk by chunk) or full-context (one prompt, the baseline)."
@@ -86,42 +143,80 @@ class EvalConfig:
         None, help="transformers backend: torch dtype name, e.g. bfloat16 (default float32)."
     )
     concurrency: int = config_field(8, help="openai backend: requests in flight at once.")
+    request_retries: int = config_field(
+        5, help="openai backend: retries of a failed request (backoff 1, 2, 4 … s), then one error line."
+    )
     num_samples: int = config_field(1, help="Trajectories per example; scores are averaged over them.")
     limit: int | None = config_field(
-        None, help="Evaluate only the first N examples (per length for hotpotqa)."
+        None, help="Evaluate only the first N examples (per length for ruler-hqa and hotpotqa)."
+    )
+    ids: list[str] | None = config_field(
+        None, help="Evaluate only these examples (ruler-hqa: `index`; hotpotqa: `_id`; proxy: `id`)."
     )
     seed: int = config_field(0, help="Seed of context padding, probe choice and sampling.")
-    temperature: float = config_field(0.0, help="Sampling temperature; 0 is greedy.")
-    top_p: float = config_field(1.0, help="Nucleus sampling threshold (with temperature > 0).")
+    temperature: float | None = config_field(
+        None, help="Sampling temperature; 0 is greedy (default: the protocol's)."
+    )
+    top_p: float | None = config_field(
+        None, help="Nucleus sampling threshold with temperature > 0 (default: the protocol's)."
+    )
     templates: Path | None = config_field(
         None, help="YAML/JSON file overriding the agent's prompt templates."
     )
-    chunk_tokens: int = config_field(
-        5120, help="Tokens of one chunk the agent reads (hotpotqa; proxy chunks come with the data)."
+    chunk_tokens: int | None = config_field(
+        None,
+        help="Tokens of one chunk the agent reads (default: the protocol's; proxy chunks come with the data).",
     )
-    memory_tokens: int = config_field(1024, help="Memory budget: each new memory is cut to this many tokens.")
-    response_tokens: int = config_field(1024, help="Most tokens generated per turn.")
+    memory_tokens: int | None = config_field(
+        None, help="Memory budget: each new memory is cut to this many tokens (default: the protocol's)."
+    )
+    response_tokens: int | None = config_field(
+        None, help="Most tokens generated per turn, full-context answer included (default: the protocol's)."
+    )
     batch_size: int = config_field(
         16, help="Examples advanced together (times num_samples conversations per generate call)."
     )
     max_context_tokens: int | None = config_field(
-        None, help="full-context: the model's context length (default: read from the model)."
+        None,
+        help="full-context: prompt + answer limit in tokens (default: the model config's "
+        "max_position_embeddings, capped by the tokenizer's model_max_length).",
     )
     pool: Path | None = config_field(
         None,
-        help="hotpotqa: memtrain output folder whose pool/*.parquet passages are added to the distractors.",
+        help="hotpotqa: distractor paragraphs: a HotpotQA JSON file (MemAgent drew from all distinct "
+        "paragraphs of the whole dev set) or a memtrain output folder (pool/*.parquet). Default: "
+        "only the paragraphs of the --data questions.",
     )
     plot: bool = config_field(True, help="Write plot.png (score against context length).")
 
     def __post_init__(self) -> None:
+        from memtrain_data.agent.protocols import get_protocol
+
         self.output = Path(self.output)
+        if self.protocol is None:
+            self.protocol = DEFAULT_PROTOCOL.get(self.task, "memtrain")
+        for name, value in get_protocol(self.protocol).settings().items():
+            if getattr(self, name) is None:
+                setattr(self, name, value)
+        if isinstance(self.ids, str):
+            self.ids = [part.strip() for part in self.ids.split(",") if part.strip()]
+        if self.ids is not None:
+            self.ids = [str(value) for value in self.ids]
+            if not self.ids:
+                raise ConfigError("--ids is empty: give comma-separated example ids")
+        if self.lengths is None and self.task == "hotpotqa":
+            self.lengths = ["7k", "14k", "28k"]
         if isinstance(self.lengths, str):
             self.lengths = [part for part in self.lengths.split(",") if part.strip()]
-        self.lengths = [str(length).strip() for length in self.lengths]
-        for length in self.lengths:
-            parse_length(length)
-        if len(set(self.lengths)) != len(self.lengths):
-            raise ConfigError(f"lengths repeat a value: {','.join(self.lengths)}")
+        if self.lengths is not None:
+            self.lengths = [str(length).strip() for length in self.lengths]
+            for length in self.lengths:
+                if self.task == "ruler-hqa":
+                    ruler_document_count(length)
+                elif document_count(length) is None:
+                    parse_length(length)
+            if len(set(self.lengths)) != len(self.lengths):
+                raise ConfigError(f"lengths repeat a value: {','.join(self.lengths)}")
         if self.templates is not None:
             self.templates = Path(self.templates)
         if self.pool is not None:
@@ -138,24 +233,33 @@ class EvalConfig:
         ):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if self.request_retries < 0:
+            raise ConfigError(f"request_retries must be at least 0, got {self.request_retries}")
         if self.limit is not None and self.limit < 1:
             raise ConfigError(f"limit must be at least 1, got {self.limit}")
-        if self.temperature < 0 or not 0 < self.top_p <= 1:
+        if self.temperature < 0 or not 0 < self.top_p <= 1:  # type: ignore[operator]
             raise ConfigError("temperature must be >= 0 and top_p in (0, 1]")
 
     @property
-    def length_tokens(self) -> dict[str, int]:
-        return {label: parse_length(label) for label in self.lengths}
+    def length_targets(self) -> dict[str, tuple[str, int]]:
+        """hotpotqa: each length label -> ("tokens", n) or ("documents", n)."""
+        targets: dict[str, tuple[str, int]] = {}
+        for label in self.lengths or []:
+            documents = document_count(label)
+            targets[label] = ("documents", documents) if documents else ("tokens", parse_length(label))
+        return targets
 
     def to_dict(self) -> dict[str, Any]:
         return config_to_dict(self)
 
-    def prediction_key(self) -> str:
-        """A short hash of every setting that changes predictions (see `_NOT_AFFECTING_PREDICTIONS`).
+    def prediction_key(self, identity: dict[str, Any], templates_text: str) -> str:
+        """A short hash of everything besides the inputs that decides predictions.
 
-        The templates file enters by content, so editing it invalidates earlier predictions.
+        Every setting not in `_NOT_AFFECTING_PREDICTIONS`, the model's `identity` (path and
+        weights fingerprint or Hub revision, see `agent.backends.identity`) and the rendered
+        templates (so editing a templates file or the protocol's prompts invalidates them).
         """
         values = {k: v for k, v in sorted(self.to_dict().items()) if k not in _NOT_AFFECTING_PREDICTIONS}
-        if self.templates is not None and self.templates.is_file():
-            values["templates"] = hashlib.sha256(self.templates.read_bytes()).hexdigest()
-        return hashlib.sha256(repr(values).encode()).hexdigest()[:16]
+        values["identity"] = identity
+        values["templates"] = hashlib.sha256(templates_text.encode()).hexdigest()
+        return hashlib.sha256(json.dumps(values, sort_keys=True, default=str).encode()).hexdigest()[:16]

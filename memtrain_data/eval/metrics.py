@@ -1,10 +1,16 @@
-"""Answer metrics of HotpotQA / SQuAD: exact match, token F1 and substring exact match.
+"""Answer metrics of HotpotQA / SQuAD: exact match, token F1, substring exact match, accuracy.
 
-All three compare answers after the official normalization (lower-case, drop punctuation,
+All four compare answers after the official normalization (lower-case, drop punctuation,
 drop the articles a/an/the, collapse whitespace) and take the best score over the gold
 answers. HotpotQA's F1 rule applies: when either side normalizes to yes, no or noanswer and
 the two differ, F1 is 0 (no partial credit for "no" against "yes it is"). A missing
 prediction (no ``\\boxed{}``) scores 0 everywhere.
+
+`sub_em` is one-way (a gold answer inside the prediction). `accuracy` is the metric of
+MemAgent's and MemTrain's RULER-HotpotQA tables: MemAgent's ``sub_em``, a substring match in
+*both* directions (gold inside prediction, or prediction inside gold). One deliberate
+difference: a prediction that normalizes to nothing (e.g. "The.") scores 0 here, where
+MemAgent's code would count the empty string as contained in every gold answer.
 """
 
 from __future__ import annotations
@@ -66,6 +72,14 @@ def _substring(prediction: str, gold: str) -> float:
     return float(bool(expected) and expected in normalize_answer(prediction))
 
 
+def _two_way_substring(prediction: str, gold: str) -> float:
+    predicted = normalize_answer(prediction)
+    expected = normalize_answer(gold)
+    if not predicted or not expected:
+        return 0.0
+    return float(expected in predicted or predicted in expected)
+
+
 def exact_match(prediction: str | None, answers: str | list[str]) -> float:
     """1.0 when the normalized prediction equals a normalized gold answer."""
     return _best(prediction, answers, _exact)
@@ -81,10 +95,23 @@ def substring_exact_match(prediction: str | None, answers: str | list[str]) -> f
     return _best(prediction, answers, _substring)
 
 
+def memagent_accuracy(prediction: str | None, answers: str | list[str]) -> float:
+    """MemAgent's accuracy: 1.0 when a normalized gold contains the normalized prediction or vice versa.
+
+    >>> memagent_accuracy("Paris", ["Paris, France"]), memagent_accuracy("in Paris", ["Paris"])
+    (1.0, 1.0)
+    """
+    return _best(prediction, answers, _two_way_substring)
+
+
+METRIC_NAMES: tuple[str, ...] = ("em", "f1", "sub_em", "accuracy")
+
+
 def score_answer(prediction: str | None, answers: str | list[str]) -> dict[str, float]:
-    """All three metrics of one prediction: {"em", "f1", "sub_em"}."""
+    """All four metrics of one prediction: {"em", "f1", "sub_em", "accuracy"}."""
     return {
         "em": exact_match(prediction, answers),
         "f1": f1_score(prediction, answers),
         "sub_em": substring_exact_match(prediction, answers),
+        "accuracy": memagent_accuracy(prediction, answers),
     }

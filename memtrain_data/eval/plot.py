@@ -1,7 +1,8 @@
 """Plots of evaluation results: score against context length, one line per results.json.
 
-Results keyed by length (hotpotqa) are drawn as lines over the context length in tokens;
-results with other keys (proxy: reconstruction, recall) as grouped bars.
+Results keyed by length (ruler-hqa, hotpotqa) are drawn as lines over the *measured* mean
+context length in tokens (a context the distractors could not fill is drawn where it really is,
+not at its target); results with other keys (proxy: reconstruction, recall) as grouped bars.
 """
 
 from __future__ import annotations
@@ -12,7 +13,12 @@ from typing import Any
 
 from memtrain_data.errors import InputError
 
-METRIC_LABELS = {"em": "exact match", "f1": "F1", "sub_em": "substring exact match"}
+METRIC_LABELS = {
+    "em": "exact match",
+    "f1": "F1",
+    "sub_em": "substring exact match",
+    "accuracy": "accuracy (MemAgent's two-way substring match)",
+}
 
 
 def read_results(path: Path) -> dict[str, Any]:
@@ -34,13 +40,28 @@ def series_label(results: dict[str, Any], path: Path) -> str:
     return f"{name} · {results.get('task', '?')} · {results.get('mode', '?')}"
 
 
-def plot_results(paths: list[Path], output: Path, metric: str = "em") -> Path:
+def _by_length(results: dict[str, Any]) -> bool:
+    if "keyed_by_length" in results:
+        return bool(results["keyed_by_length"]) and bool(results["metrics"])
+    return bool(results["metrics"]) and all("target_tokens" in v for v in results["metrics"].values())
+
+
+def _x(values: dict[str, Any]) -> float:
+    return float(values.get("mean_tokens") or values.get("target_tokens") or 0)
+
+
+def plot_results(paths: list[Path], output: Path, metric: str = "accuracy") -> Path:
     """Draw every results file on one PNG at `output`; returns the path written."""
     if not paths:
         raise InputError("give at least one results.json to plot")
     if metric not in METRIC_LABELS:
         raise InputError(f"unknown metric '{metric}'; choose one of: {', '.join(METRIC_LABELS)}")
     loaded = [(Path(path), read_results(Path(path))) for path in paths]
+    for path, results in loaded:
+        if any(metric not in values for values in results["metrics"].values()):
+            raise InputError(
+                f"{path} has no '{metric}' for every length (an older results.json?): choose --metric em"
+            )
 
     import matplotlib
 
@@ -48,12 +69,9 @@ def plot_results(paths: list[Path], output: Path, metric: str = "em") -> Path:
     import matplotlib.pyplot as plt
 
     figure, axes = plt.subplots(figsize=(7, 4.2), dpi=120)
-    by_length = [
-        r for _, r in loaded if all("target_tokens" in v for v in r["metrics"].values()) and r["metrics"]
-    ]
-    if len(by_length) == len(loaded):
+    if all(_by_length(r) for _, r in loaded):
         for path, results in loaded:
-            points = sorted((v["target_tokens"], v[metric], label) for label, v in results["metrics"].items())
+            points = sorted((_x(v), v[metric], label) for label, v in results["metrics"].items())
             axes.plot(
                 [p[0] for p in points],
                 [100 * p[1] for p in points],
@@ -70,7 +88,7 @@ def plot_results(paths: list[Path], output: Path, metric: str = "em") -> Path:
                     fontsize=7,
                 )
         axes.set_xscale("log", base=2)
-        axes.set_xlabel("context length (tokens)")
+        axes.set_xlabel("measured context length (mean tokens)")
     else:
         keys = list(dict.fromkeys(k for _, r in loaded for k in r["metrics"]))
         width = 0.8 / len(loaded)

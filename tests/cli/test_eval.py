@@ -32,8 +32,31 @@ def test_eval_help_lists_the_contract_options() -> None:
     output = invoke(["eval", "--help"]).output
     for option in ("--model", "--task", "--data", "--config-name", "--split", "--lengths", "--mode", "--backend",
                    "--base-url", "--num-samples", "--limit", "--seed", "--templates", "--chunk-tokens",
-                   "--memory-tokens", "--response-tokens", "--output"):  # fmt: skip
+                   "--memory-tokens", "--response-tokens", "--output", "--protocol", "--ids"):  # fmt: skip
         assert option in output
+    words = " ".join(output.replace("│", " ").split())
+    assert "Default: memagent for ruler-hqa and hotpotqa, memtrain for proxy." in words
+    assert "max_position_embeddings" in words  # where the full-context limit comes from
+
+
+@pytest.mark.slow
+def test_ruler_hqa_on_the_shared_files_with_a_tiny_model(tiny_model_dir: Path, tmp_path: Path) -> None:
+    """The issue's command: both released-layout files, the transformers backend, the memagent protocol."""
+    from tests.conftest import SHARED_DIR
+
+    data = SHARED_DIR / "data/hotpotqa/ruler_hqa"
+    if not (data / "eval_50.json").is_file():
+        pytest.skip(f"{data} is absent")
+    out = tmp_path / "ruler"
+    result = invoke(["eval", "--task", "ruler-hqa", "--data", str(data), "--model", str(tiny_model_dir),
+                     "--limit", "1", "--response-tokens", "4", "--memory-tokens", "8", "--output", str(out)])  # fmt: skip
+    assert "50 docs" in result.output and "100 docs" in result.output
+    results = json.loads((out / "results.json").read_text())
+    assert list(results["metrics"]) == ["50", "100"]
+    assert results["model_identity"]["weights_fingerprint"]
+    assert {k: results["settings"][k] for k in ("protocol", "chunk_tokens", "temperature", "top_p", "seed")} == {
+        "protocol": "memagent", "chunk_tokens": 5000, "temperature": 0.7, "top_p": 0.95, "seed": 0}  # fmt: skip
+    assert all(entry["n"] == 1 and entry["n_total"] == 30 for entry in results["metrics"].values())
 
 
 def test_hotpotqa_memory_mode(tiny_model_dir: Path, hotpotqa_sample: Path, tmp_path: Path) -> None:
@@ -79,7 +102,7 @@ def test_plot_subcommand(tmp_path: Path) -> None:
         path = tmp_path / name / "results.json"
         path.parent.mkdir()
         path.write_text(json.dumps({"model": name, "task": "hotpotqa", "mode": "memory",
-                                    "metrics": {"2k": {"em": em, "f1": em, "sub_em": em, "n": 2, "target_tokens": 2048}}}))  # fmt: skip
+                                    "metrics": {"2k": {"em": em, "f1": em, "sub_em": em, "accuracy": em, "n": 2, "target_tokens": 2048}}}))  # fmt: skip
         paths.append(str(path))
     result = invoke(["eval", "plot", *paths, "--output", str(tmp_path / "both.png")])
     assert "wrote" in result.output
@@ -92,15 +115,47 @@ def test_plot_subcommand(tmp_path: Path) -> None:
         (["--task", "squad", "--model", "x"], "unknown task 'squad'"),
         (["--task", "hotpotqa", "--data", "x.json"], "--model is required"),
         (["--model", "/nonexistent/model", "--data", "x.json"], "model path does not exist"),
-        (["--model", "m", "--backend", "vllm", "--data", "x.json"], "pip install 'memtrain[vllm]'"),
-        (["--model", "m", "--lengths", "2kb"], "length '2kb'"),
+        (
+            ["--model", "m", "--backend", "vllm", "--task", "hotpotqa", "--data", "HOTPOT"],
+            "pip install 'memtrain[vllm]'",
+        ),
+        (["--model", "m", "--task", "hotpotqa", "--lengths", "2kb"], "length '2kb'"),
+        (
+            ["--model", "m", "--task", "ruler-hqa", "--lengths", "2k"],
+            "ruler-hqa length '2k' is not a document count",
+        ),
+        (["--model", "m", "--protocol", "memagnet"], "unknown protocol 'memagnet'"),
+        (["--model", "m", "--task", "hotpotqa", "--data", "/nonexistent/h.json"], "HotpotQA file not found"),
+        (["--model", "m", "--task", "ruler-hqa", "--data", "HOTPOT"], "raw HotpotQA"),
     ],
 )
-def test_user_errors_are_one_line(args: list[str], message: str, tmp_path: Path) -> None:
+def test_user_errors_are_one_line(
+    args: list[str], message: str, tmp_path: Path, hotpotqa_sample: Path
+) -> None:
+    args = [str(hotpotqa_sample) if arg == "HOTPOT" else arg for arg in args]
     result = runner.invoke(app, ["eval", *args, "--output", str(tmp_path / "o")])
     assert result.exit_code == 2
     assert message in result.output
     assert "Traceback" not in result.output
+    assert not (tmp_path / "o").exists()  # a failed start leaves no empty output folder
+
+
+def test_proxy_on_a_folder_of_the_wrong_schema_is_one_line(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    (tmp_path / "data" / "mini").mkdir(parents=True)
+    pq.write_table(
+        pa.table({"id": ["a"], "text": ["not an episode"]}),
+        tmp_path / "data/mini/test-00000-of-00001.parquet",
+    )
+    result = runner.invoke(app, ["eval", "--task", "proxy", "--model", "m", "--data", str(tmp_path / "data"),
+                                 "--output", str(tmp_path / "o")])  # fmt: skip
+    assert result.exit_code == 2, result.output
+    assert (
+        "is not a memtrain episode dataset" in result.output and "lacks column(s) question" in result.output
+    )
+    assert "internal error" not in result.output and not (tmp_path / "o").exists()
 
 
 @pytest.mark.slow

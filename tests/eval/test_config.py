@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from memtrain_data.errors import ConfigError
-from memtrain_data.eval.config import EvalConfig, parse_length
+from memtrain_data.eval.config import EvalConfig, parse_length, ruler_document_count
 
 
 @pytest.mark.parametrize(
@@ -25,16 +25,56 @@ def test_bad_lengths(label: str) -> None:
 
 
 def test_lengths_from_a_comma_separated_flag() -> None:
-    config = EvalConfig(lengths="2k, 4k")  # type: ignore[arg-type]
-    assert config.lengths == ["2k", "4k"]
-    assert config.length_tokens == {"2k": 2048, "4k": 4096}
+    config = EvalConfig(task="hotpotqa", lengths="2k, 4k, 50docs")  # type: ignore[arg-type]
+    assert config.lengths == ["2k", "4k", "50docs"]
+    assert config.length_targets == {
+        "2k": ("tokens", 2048),
+        "4k": ("tokens", 4096),
+        "50docs": ("documents", 50),
+    }
+
+
+@pytest.mark.parametrize(("label", "documents"), [("50", 50), ("100docs", 100), ("7k", 50), ("896k", 6400)])
+def test_ruler_lengths_are_document_counts_or_the_papers_labels(label: str, documents: int) -> None:
+    assert ruler_document_count(label) == documents
+
+
+def test_ruler_rejects_token_lengths() -> None:
+    with pytest.raises(ConfigError, match="ruler-hqa length '2k' is not a document count"):
+        EvalConfig(task="ruler-hqa", lengths=["2k"])
+
+
+@pytest.mark.parametrize(
+    ("task", "protocol", "chunk", "temperature"),
+    [
+        ("ruler-hqa", "memagent", 5000, 0.7),
+        ("hotpotqa", "memagent", 5000, 0.7),
+        ("proxy", "memtrain", 5120, 0.0),
+    ],
+)
+def test_protocol_defaults_per_task(task: str, protocol: str, chunk: int, temperature: float) -> None:
+    config = EvalConfig(task=task)
+    assert (config.protocol, config.chunk_tokens, config.temperature) == (protocol, chunk, temperature)
+    # Every resolved setting is written out, not left as "default".
+    assert config.to_dict()["chunk_tokens"] == chunk and config.to_dict()["top_p"] is not None
+
+
+def test_explicit_settings_override_the_protocol() -> None:
+    config = EvalConfig(task="ruler-hqa", protocol="memagent", temperature=0.0, chunk_tokens=1000)
+    assert (config.temperature, config.chunk_tokens, config.top_p, config.memory_tokens) == (
+        0.0,
+        1000,
+        0.95,
+        1024,
+    )
 
 
 @pytest.mark.parametrize(
     ("values", "message"),
     [
         ({"mode": "rag"}, "unknown mode 'rag'"),
-        ({"lengths": ["2k", "2k"]}, "lengths repeat"),
+        ({"task": "hotpotqa", "lengths": ["2k", "2k"]}, "lengths repeat"),
+        ({"protocol": "memagnet"}, "unknown protocol"),
         ({"num_samples": 0}, "num_samples must be at least 1"),
         ({"limit": 0}, "limit must be at least 1"),
         ({"top_p": 0.0}, "top_p"),
@@ -46,15 +86,15 @@ def test_invalid_settings(values: dict, message: str) -> None:
 
 
 def test_prediction_key_ignores_which_examples_run_but_not_how(tmp_path: Path) -> None:
-    base = EvalConfig(model="m", data="d", output=tmp_path / "a")
-    assert (
-        base.prediction_key()
-        == EvalConfig(model="m", data="d", output=tmp_path / "b", lengths=["2k"], limit=3).prediction_key()
-    )
-    assert base.prediction_key() != EvalConfig(model="m", data="d", seed=1).prediction_key()
-    assert base.prediction_key() != EvalConfig(model="m", data="d", memory_tokens=10).prediction_key()
-    templates = tmp_path / "t.yaml"
-    templates.write_text("initial_memory: a\n")
-    first = EvalConfig(model="m", data="d", templates=templates).prediction_key()
-    templates.write_text("initial_memory: b\n")
-    assert EvalConfig(model="m", data="d", templates=templates).prediction_key() != first
+    identity = {"path": "/m", "weights_fingerprint": "abc"}
+
+    def key(templates: str = "t", **values) -> str:
+        return EvalConfig(**{"model": "m", "data": "d", **values}).prediction_key(identity, templates)
+
+    base = key(output=tmp_path / "a")
+    assert base == key(output=tmp_path / "b", lengths=["50"], limit=3, ids=["1"], data="elsewhere")
+    assert base != key(seed=1)
+    assert base != key(memory_tokens=10)
+    assert base != key(protocol="memtrain")
+    assert base != key(templates="other prompts")
+    assert base != EvalConfig(model="m").prediction_key({**identity, "weights_fingerprint": "abd"}, "t")

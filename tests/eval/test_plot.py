@@ -20,7 +20,7 @@ def write_results(path: Path, model: str, mode: str, metrics: dict) -> Path:
 
 
 def entry(em: float, tokens: int | None) -> dict:
-    values = {"em": em, "f1": em, "sub_em": em, "n": 10}
+    values = {"em": em, "f1": em, "sub_em": em, "accuracy": em, "n": 10}
     if tokens is not None:
         values["target_tokens"] = tokens
     return values
@@ -57,3 +57,16 @@ def test_bad_inputs(tmp_path: Path) -> None:
     good = write_results(tmp_path / "r.json", "m", "memory", {"2k": entry(0.5, 2048)})
     with pytest.raises(InputError, match="unknown metric 'acc'"):
         plot_results([good], tmp_path / "p.png", metric="acc")
+
+
+def test_lengths_are_drawn_at_their_measured_size_and_a_missing_metric_is_an_error(tmp_path: Path) -> None:
+    ruler = tmp_path / "ruler/results.json"
+    ruler.parent.mkdir()
+    ruler.write_text(json.dumps({"model": "m", "task": "ruler-hqa", "mode": "memory", "keyed_by_length": True,
+                                 "metrics": {"50": {**entry(0.5, None), "mean_tokens": 7100.0}}}))  # fmt: skip
+    assert plot_results([ruler], tmp_path / "r.png").read_bytes()[:8] == PNG_MAGIC
+    old = write_results(
+        tmp_path / "old/results.json", "m", "memory", {"2k": {"em": 0.5, "n": 1, "target_tokens": 2048}}
+    )
+    with pytest.raises(InputError, match="has no 'accuracy' for every length"):
+        plot_results([old], tmp_path / "o.png")

@@ -109,7 +109,7 @@ def test_full_context_mode_one_call_and_counted_truncation(
     result = run_evaluation(config, backend=backend)
     assert backend.calls == [2]
     prompt = backend.conversations[0][0][0]["content"]
-    assert "<document>" in prompt and "\n...\n" in prompt  # 2k of documents cut in the middle to fit 1500
+    assert "<text>" in prompt and "\n...\n" in prompt  # 2k of documents cut in the middle to fit 1500
     assert len(tiny_backend.render(backend.conversations[0][0])) + SMALL["response_tokens"] <= 1500
     assert result.results["counts"]["full_context_truncated"] == 2
     predictions = read_predictions(tmp_path / "predictions.jsonl")
@@ -128,6 +128,8 @@ def test_proxy_task_metrics_keys(proxy_dataset, tiny_backend, tmp_path: Path) ->
     config = EvalConfig(model="tiny", task="proxy", data=str(proxy_dataset), output=tmp_path, **SMALL)
     result = run_evaluation(config, backend=tiny_backend)
     assert list(result.results["metrics"]) == ["reconstruction", "recall"]
+    for entry in result.results["metrics"].values():  # the same four metrics as the long-context tasks
+        assert {"em", "f1", "sub_em", "accuracy"} <= set(entry)
     assert result.results["metrics"]["reconstruction"]["n"] == 3
     assert result.results["metrics"]["recall"]["n"] == 2
     assert result.results["counts"]["recall_without_probe"] == 1

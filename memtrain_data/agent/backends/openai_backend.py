@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -71,6 +72,9 @@ class OpenAIBackend:
         self.backoff_s = backoff_s
         self.max_context_tokens = max_context_tokens
         self.requests_sent = 0  # every HTTP attempt, retries included (for tests and logs)
+        # Many requests fail together when the endpoint is down: say so once, not once per request.
+        self._retry_said = False
+        self._retry_lock = threading.Lock()
         key = api_key if api_key is not None else os.environ.get("OPENAI_API_KEY")
         headers = {"Content-Type": "application/json"}
         if key:
@@ -129,11 +133,11 @@ class OpenAIBackend:
                 response = self._client.post("/chat/completions", json=body)
             except (httpx.TransportError, httpx.TimeoutException) as exc:
                 last_problem = f"{type(exc).__name__}: {exc}"
-                logger.warning("request to %s failed (%s); retrying", self.base_url, last_problem)
+                self._say_retrying(last_problem)
                 continue
             if response.status_code in _RETRY_STATUS:
                 last_problem = f"HTTP {response.status_code}"
-                logger.warning("%s answered HTTP %s; retrying", self.base_url, response.status_code)
+                self._say_retrying(last_problem)
                 continue
             if response.status_code >= 400:
                 raise EndpointError(
@@ -143,6 +147,17 @@ class OpenAIBackend:
         raise EndpointError(
             f"{self.base_url}/chat/completions still failing after {self.max_retries + 1} attempts ({last_problem})"
         )
+
+    def _say_retrying(self, problem: str) -> None:
+        with self._retry_lock:
+            first, self._retry_said = not self._retry_said, True
+        if first:
+            logger.warning(
+                "%s: %s; retrying each request up to %d time(s) with backoff",
+                self.base_url, problem, self.max_retries,
+            )  # fmt: skip
+        else:
+            logger.debug("%s: %s; retrying", self.base_url, problem)
 
 
 def _error_text(response: Any) -> str:

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from memtrain_data.eval.tasks import hotpotqa, proxy
+from memtrain_data.eval.tasks import hotpotqa, proxy, ruler_hqa
 
-__all__ = ["hotpotqa", "proxy"]
+__all__ = ["hotpotqa", "proxy", "ruler_hqa"]

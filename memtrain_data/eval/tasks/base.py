@@ -8,6 +8,8 @@ Tasks that need more (the proxy task's recall probes) extend `predict`.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -35,11 +37,19 @@ class EvalExample:
     answers: list[str]
     n_tokens: int
     extra: dict[str, Any] = field(default_factory=dict)
+    input_hash: str = ""  # hash of what decides the prediction and its score (see `input_hash`)
 
     @property
     def key(self) -> str:
         """Identifies the example across reruns (predictions.jsonl reuse)."""
         return f"{self.length}/{self.id}"
+
+
+def input_hash(*parts: Any) -> str:
+    """A short sha256 of an example's inputs and gold (JSON of `parts`): a prediction is reused
+    only while this is unchanged, so an edited question, context or gold answer is re-run."""
+    text = json.dumps(parts, ensure_ascii=False, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 @dataclass
@@ -78,6 +88,15 @@ class EvalTask:
     def __init__(self) -> None:
         # Counted skips and oddities of `load_examples`, reported in results.json.
         self.load_counts: dict[str, int] = {}
+        # example key -> input hash of *every* example of the data at the chosen lengths, not
+        # only those --limit/--ids select: results.json reports all that are done and current.
+        self.fingerprints: dict[str, str] = {}
+
+    def validate_inputs(self, config: EvalConfig) -> None:
+        """Read and check the data before any model loads (bad input fails in a second, not after)."""
+
+    def count(self, name: str, amount: int = 1) -> None:
+        self.load_counts[name] = self.load_counts.get(name, 0) + amount
 
     def load_examples(
         self, config: EvalConfig, tokenizer: Any | None, progress: ProgressReporter
@@ -102,9 +121,11 @@ class EvalTask:
             "sample": sample,
             "example_key": example.key,
             "answer": self.gold(example),
+            "answers": list(example.answers),
             "prediction": prediction,
             **score_answer(prediction, example.answers),
             "n_tokens": example.n_tokens,
+            "input_hash": example.input_hash,
             **extra,
             "turns": turns,
         }

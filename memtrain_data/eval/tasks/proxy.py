@@ -21,7 +21,7 @@ from memtrain_data.errors import InputError
 from memtrain_data.eval.config import EvalConfig
 from memtrain_data.eval.metrics import score_answer
 from memtrain_data.eval.registry import register_task
-from memtrain_data.eval.tasks.base import EvalContext, EvalExample, EvalTask
+from memtrain_data.eval.tasks.base import EvalContext, EvalExample, EvalTask, input_hash
 from memtrain_data.progress import ProgressReporter
 
 RECONSTRUCTION = "reconstruction"
@@ -54,7 +54,16 @@ def load_episode_rows(data: str, config_name: str | None, split: str) -> list[di
                 f"{folder}/{config_name}: no '{split}' split; available: {', '.join(configs[config_name])}"
             )
         files = [str(path) for path in configs[config_name][split]]
-        dataset = load_dataset("parquet", data_files={split: files}, split=split, features=episode_features())
+        _check_episode_schema(folder / config_name, [Path(f) for f in files])
+        try:
+            dataset = load_dataset(
+                "parquet", data_files={split: files}, split=split, features=episode_features()
+            )
+        except Exception as exc:  # a parquet file whose types are not the episode schema's
+            message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise InputError(
+                f"{folder}/{config_name}: the '{split}' files are not memtrain episodes ({message[:200]})"
+            ) from None
     elif data.startswith((".", "/", "~")):
         raise InputError(f"dataset folder does not exist: {data}")
     else:
@@ -71,6 +80,28 @@ def load_episode_rows(data: str, config_name: str | None, split: str) -> list[di
     return list(dataset)
 
 
+def _check_episode_schema(where: Path, files: list[Path]) -> None:
+    """One line naming the missing columns when parquet files are not memtrain episodes."""
+    import pyarrow.parquet as pq
+
+    for path in files:
+        try:
+            names = set(pq.read_schema(path).names)
+        except Exception as exc:  # not parquet at all, or unreadable
+            raise InputError(
+                f"{path}: not a readable parquet file ({str(exc).splitlines()[0][:200]})"
+            ) from None
+        missing = [column for column in _REQUIRED_COLUMNS if column not in names]
+        if missing:
+            raise InputError(
+                f"{where} is not a memtrain episode dataset: {path.name} lacks column(s) {', '.join(missing)}"
+            )
+
+
+def _row_hash(row: dict[str, Any]) -> str:
+    return input_hash(row["question"], list(row["chunks"]), list(row["answers"]), row["recall_probes"])
+
+
 @register_task("proxy")
 class ProxyTask(EvalTask):
     """Held-out MemTrain episodes: reconstruction EM from the final memory and recall EM from m(k)."""
@@ -81,16 +112,38 @@ class ProxyTask(EvalTask):
         # Always the full list: the masked surface form first, then its aliases.
         return list(example.answers)
 
-    def load_examples(
-        self, config: EvalConfig, tokenizer: Any | None, progress: ProgressReporter
-    ) -> list[EvalExample]:
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[dict[str, Any]] | None = None
+
+    def validate_inputs(self, config: EvalConfig) -> None:
         if not config.data:
             raise InputError("--data is required for --task proxy: a memtrain dataset folder or Hub id")
         rows = load_episode_rows(config.data, config.config_name, config.split)
-        if config.limit:
-            rows = rows[: config.limit]
         if not rows:
             raise InputError(f"{config.data}: the '{config.split}' split has no episodes")
+        self.rows = rows
+        self.fingerprints = {}
+        for row in rows:
+            digest = _row_hash(row)
+            # Both kinds of record of an episode share its key and hash.
+            self.fingerprints[f"{RECONSTRUCTION}/{row['id']}"] = digest
+
+    def load_examples(
+        self, config: EvalConfig, tokenizer: Any | None, progress: ProgressReporter
+    ) -> list[EvalExample]:
+        if self.rows is None:
+            self.validate_inputs(config)
+        assert self.rows is not None
+        rows = self.rows
+        if config.ids:
+            wanted = set(config.ids)
+            unknown = wanted - {str(row["id"]) for row in rows}
+            if unknown:
+                raise InputError(f"--ids not in {config.data}: {', '.join(sorted(unknown)[:5])}")
+            rows = [row for row in rows if str(row["id"]) in wanted]
+        if config.limit:
+            rows = rows[: config.limit]
         return [
             EvalExample(
                 id=str(row["id"]),
@@ -101,6 +154,7 @@ class ProxyTask(EvalTask):
                 answers=list(row["answers"]),
                 n_tokens=int(row["n_tokens"]),
                 extra={"recall_probes": list(row["recall_probes"] or [])},
+                input_hash=_row_hash(row),
             )
             for row in rows
         ]
@@ -145,9 +199,11 @@ class ProxyTask(EvalTask):
                     "sample": trajectory.sample_index,
                     "example_key": example.key,
                     "answer": probe["target"],
+                    "answers": [probe["target"]],
                     "prediction": prediction,
                     **score_answer(prediction, [probe["target"]]),
                     "n_tokens": example.n_tokens,
+                    "input_hash": example.input_hash,
                     "recall_step": step,
                     "probe_chunk_index": int(probe["chunk_index"]),
                     "turns": [

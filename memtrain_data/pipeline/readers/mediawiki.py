@@ -27,7 +27,12 @@ from memtrain_data.pipeline.aliases import (
     REDIRECT,
     article_target,
 )
-from memtrain_data.pipeline.readers.sources import InputUnit, TruncatedInputError, iter_decompressed
+from memtrain_data.pipeline.readers.sources import (
+    InputUnit,
+    TruncatedInputError,
+    iter_decompressed,
+    iter_unit_bytes,
+)
 from memtrain_data.pipeline.readers.units import UnitReader
 
 if TYPE_CHECKING:
@@ -166,7 +171,7 @@ def _text_chunks(unit: InputUnit) -> Iterator[str]:
     if unit.start != 0:
         yield "<memtrain-byte-range>"
     held = ""  # the tail is held back so a closing </mediawiki> split across blocks is still seen
-    for block in iter_decompressed(path, unit.start, unit.end):
+    for block in iter_unit_bytes(unit):
         text = held + decoder.decode(block)
         held = text[-64:]
         yield text[:-64]

@@ -3,7 +3,12 @@
 One unit is one task of the datatrove executor, so the number of tasks (and the shard files
 written) depends only on the input, never on `--workers`:
 
-- a plain `.xml`, `.xml.bz2` or `.xml.gz` dump file: one unit;
+- a plain `.xml` or `.xml.gz` dump file: one unit (a `.gz` has no block index to seek by;
+  a note says so);
+- a plain (single-stream) `.xml.bz2` dump: `indexed_bzip2` builds its block-offset index in one
+  pass, and the decompressed text is cut into ranges of about `pages_per_task` ×
+  `PLAIN_BYTES_PER_PAGE` bytes; each task seeks to its range and owns the pages whose `<page>`
+  tag starts inside it. A file whose index cannot be built (a cut file) is one unit, with a note;
 - a multistream `.bz2` dump with its index (`offset:page_id:title` lines): one unit per group
   of whole bz2 streams holding about `pages_per_task` pages, as a byte range of the file, so
   one 24 GB file feeds many workers. The index is taken from `--dump-index` or found next to
@@ -41,6 +46,11 @@ from memtrain_data.errors import InputError
 DEFAULT_PAGES_PER_TASK = 50_000
 """Pages (index entries) per byte range of a multistream dump: enwiki (~24M entries) → ~480 tasks."""
 
+PLAIN_BYTES_PER_PAGE = 4_096
+"""Decompressed XML per page assumed when cutting a plain `.bz2` into ranges: enwiki's
+pages-articles averages about 4 KiB a page (~95 GB for ~23M pages), so `pages_per_task` means
+about the same amount of work for both kinds of bz2 dump."""
+
 SNIFF_CHARS = 1 << 20
 READ_BLOCK = 1 << 20
 
@@ -55,9 +65,12 @@ UnitKind = Literal["mediawiki", "parquet"]
 class InputUnit:
     """One task's input: a whole file, a byte range of a multistream dump, or a parquet file.
 
-    `start`/`end` are set only for multistream byte ranges; `start == 0` marks the range that
-    holds the `<mediawiki>` header. `hub_repo`/`hub_revision` are set for parquet files that
-    are downloaded from the Hub inside the task.
+    `start`/`end` are set only for byte ranges; `start == 0` marks the range that holds the
+    `<mediawiki>` header. For a multistream dump they are offsets in the compressed file (whole
+    bz2 streams). For a plain `.bz2` (`block_offsets` set: the file's block index, compressed bit
+    offset → decompressed byte offset) they are offsets in the decompressed text, and the unit
+    holds the pages whose `<page>` tag starts in `[start, end)`. `hub_repo`/`hub_revision` are
+    set for parquet files that are downloaded from the Hub inside the task.
     """
 
     kind: UnitKind
@@ -67,6 +80,7 @@ class InputUnit:
     end: int | None = None
     hub_repo: str | None = None
     hub_revision: str | None = None
+    block_offsets: tuple[tuple[int, int], ...] | None = field(default=None, repr=False)
 
     @property
     def is_byte_range(self) -> bool:
@@ -74,7 +88,8 @@ class InputUnit:
 
     def describe(self) -> str:
         if self.is_byte_range:
-            return f"{self.source} (bytes {self.start:,}-{self.end:,})"
+            what = "decompressed bytes" if self.block_offsets is not None else "bytes"
+            return f"{self.source} ({what} {self.start:,}-{self.end:,})"
         return self.source
 
 
@@ -166,6 +181,92 @@ def iter_decompressed(path: Path, start: int | None = None, end: int | None = No
                 yield block
 
 
+_PAGE_TAG = re.compile(rb"<page[\s>]")
+
+
+def iter_page_range(unit: InputUnit) -> Iterator[bytes]:
+    """The XML of a plain-bz2 range unit: from the first `<page>` tag at or after `start` (byte 0
+    for the first range, so the header comes along) to the first `<page>` tag at or after `end`
+    (the end of the file for the last range).
+
+    Consecutive ranges therefore meet exactly at a page boundary: every page is read by the one
+    task whose range its `<page>` tag starts in, whatever the range sizes.
+    """
+    import indexed_bzip2
+
+    assert unit.start is not None and unit.end is not None and unit.block_offsets is not None
+    tag_bytes = 6  # a tag split across two reads is found once the next read arrives
+    with indexed_bzip2.open(unit.path, parallelization=1) as handle:
+        handle.set_block_offsets(dict(unit.block_offsets))
+        last_range = unit.end >= unit.block_offsets[-1][1]
+        handle.seek(unit.start)
+        position = unit.start  # decompressed offset of buffer[0]
+        buffer = b""
+        started = unit.start == 0
+        while True:
+            block = handle.read(READ_BLOCK)
+            buffer += block
+            if not started:
+                found = _PAGE_TAG.search(buffer)
+                if found is None:
+                    if not block:
+                        return  # no page starts in or after this range
+                    drop = max(len(buffer) - tag_bytes, 0)
+                    position, buffer = position + drop, buffer[drop:]
+                    continue
+                position, buffer = position + found.start(), buffer[found.start() :]
+                started = True
+            if not last_range:
+                found = _PAGE_TAG.search(buffer, max(unit.end - position, 0))
+                if found is not None:
+                    yield buffer[: found.start()]
+                    return
+            if not block:
+                yield buffer
+                return
+            ready = len(buffer) if last_range else max(len(buffer) - tag_bytes, 0)
+            if ready:
+                yield buffer[:ready]
+                position, buffer = position + ready, buffer[ready:]
+
+
+def plain_bz2_units(dump: Path, pages_per_task: int) -> tuple[list[InputUnit], str | None]:
+    """Ranges of a plain `.bz2` dump's decompressed text, and a note for the user (None for one range).
+
+    A dump that fits in one range, or whose block index cannot be built (a cut or damaged
+    file), is one whole-file unit, read sequentially.
+    """
+    import indexed_bzip2
+
+    range_bytes = pages_per_task * PLAIN_BYTES_PER_PAGE
+    try:
+        with indexed_bzip2.open(str(dump), parallelization=os.cpu_count() or 1) as handle:
+            offsets = tuple(sorted(handle.block_offsets().items()))
+    except (RuntimeError, OSError, ValueError) as exc:
+        whole = InputUnit(kind="mediawiki", path=str(dump), source=dump.name)
+        reason = str(exc) if str(exc) and str(exc) != "std::exception" else "the file looks cut or damaged"
+        return [whole], f"{dump.name}: no bz2 block index ({reason}); read sequentially as one task"
+    size = offsets[-1][1]
+    if size <= range_bytes:
+        return [InputUnit(kind="mediawiki", path=str(dump), source=dump.name)], None
+    starts = list(range(0, size, range_bytes))
+    units = [
+        InputUnit(kind="mediawiki", path=str(dump), source=dump.name, start=start, end=min(start + range_bytes, size),
+                  block_offsets=offsets)
+        for start in starts
+    ]  # fmt: skip
+    note = f"{dump.name}: plain bz2, block index ({len(offsets)} offsets) → {len(units)} range(s) of {range_bytes:,} bytes"
+    return units, note
+
+
+def iter_unit_bytes(unit: InputUnit) -> Iterator[bytes]:
+    """The decompressed XML of one unit: a whole file, a multistream byte range or a plain-bz2 range."""
+    if unit.block_offsets is not None:
+        yield from iter_page_range(unit)
+    else:
+        yield from iter_decompressed(Path(unit.path), unit.start, unit.end)
+
+
 def read_head(path: Path, limit: int = SNIFF_CHARS) -> str:
     """Up to `limit` decompressed characters from the start of a dump (errors replaced)."""
     collected = bytearray()
@@ -250,7 +351,9 @@ def read_multistream_index(index: Path) -> list[tuple[int, int]]:
                 if streams and offset == streams[-1][0]:
                     streams[-1] = (offset, streams[-1][1] + 1)
                 elif streams and offset < streams[-1][0]:
-                    raise InputError(f"{index}:{line_number}: offsets go backwards ({offset} after {streams[-1][0]})")
+                    raise InputError(
+                        f"{index}:{line_number}: offsets go backwards ({offset} after {streams[-1][0]})"
+                    )
                 else:
                     streams.append((offset, 1))
     except (OSError, EOFError) as exc:
@@ -269,7 +372,9 @@ def multistream_units(dump: Path, index: Path, pages_per_task: int) -> list[Inpu
     streams = read_multistream_index(index)
     size = dump.stat().st_size
     if streams[-1][0] >= size:
-        raise InputError(f"{index}: offset {streams[-1][0]:,} is past the end of {dump} ({size:,} bytes): wrong index?")
+        raise InputError(
+            f"{index}: offset {streams[-1][0]:,} is past the end of {dump} ({size:,} bytes): wrong index?"
+        )
     starts = [0]
     pages_in_range = 0
     for offset, pages in streams:
@@ -281,7 +386,9 @@ def multistream_units(dump: Path, index: Path, pages_per_task: int) -> list[Inpu
         for offset in [0, *starts[1:]]:
             handle.seek(offset)
             if handle.read(3) != BZ2_MAGIC:
-                raise InputError(f"{index}: offset {offset:,} is not the start of a bz2 stream in {dump}: wrong index?")
+                raise InputError(
+                    f"{index}: offset {offset:,} is not the start of a bz2 stream in {dump}: wrong index?"
+                )
     ends = [*starts[1:], size]
     return [
         InputUnit(kind="mediawiki", path=str(dump), source=dump.name, start=start, end=end)
@@ -364,7 +471,9 @@ def resolve_hub_parquet(spec: str, repo: str, config: str | None) -> list[InputU
         from huggingface_hub import snapshot_download
 
         try:
-            folder = snapshot_download(repo, repo_type="dataset", allow_patterns=[pattern], local_files_only=True)
+            folder = snapshot_download(
+                repo, repo_type="dataset", allow_patterns=[pattern], local_files_only=True
+            )
         except Exception:
             raise InputError(
                 f"--dump {spec}: no such file or folder, and the Hub dataset {repo} cannot be looked up: the Hub is "
@@ -374,7 +483,10 @@ def resolve_hub_parquet(spec: str, repo: str, config: str | None) -> list[InputU
         files = sorted(Path(folder).glob(pattern))
         if not files:
             raise InputError(f"{spec}: no parquet files for '{pattern}' in the local cache of {repo}")
-        return [InputUnit(kind="parquet", path=str(path), source=f"{repo}/{path.relative_to(folder)}") for path in files]
+        return [
+            InputUnit(kind="parquet", path=str(path), source=f"{repo}/{path.relative_to(folder)}")
+            for path in files
+        ]
 
     from huggingface_hub import HfApi
     from huggingface_hub.errors import HfHubHTTPError, RepositoryNotFoundError
@@ -382,7 +494,9 @@ def resolve_hub_parquet(spec: str, repo: str, config: str | None) -> list[InputU
     try:
         info = HfApi().dataset_info(repo)
     except RepositoryNotFoundError:
-        raise InputError(f"{spec}: no such dataset on the Hugging Face Hub (and no such local path)") from None
+        raise InputError(
+            f"{spec}: no such dataset on the Hugging Face Hub (and no such local path)"
+        ) from None
     except (HfHubHTTPError, OSError) as exc:
         raise InputError(f"{spec}: cannot reach the Hugging Face Hub ({exc})") from None
     names = sorted(s.rfilename for s in info.siblings or [] if s.rfilename.endswith(".parquet"))
@@ -390,9 +504,13 @@ def resolve_hub_parquet(spec: str, repo: str, config: str | None) -> list[InputU
     if not chosen:
         configs = sorted({name.split("/")[0] for name in names if "/" in name})
         hint = f"; configs include: {', '.join(configs[:8])}" if configs else ""
-        raise InputError(f"{spec}: no parquet files{f' for config {config}' if config else ''} in {repo}{hint}")
+        raise InputError(
+            f"{spec}: no parquet files{f' for config {config}' if config else ''} in {repo}{hint}"
+        )
     if config is None and len({name.split("/")[0] for name in chosen}) > 1:
-        raise InputError(f"{spec}: {repo} has several configs; name one, e.g. {repo}:{chosen[0].split('/')[0]}")
+        raise InputError(
+            f"{spec}: {repo} has several configs; name one, e.g. {repo}:{chosen[0].split('/')[0]}"
+        )
     return [
         InputUnit(kind="parquet", path=name, source=f"{repo}/{name}", hub_repo=repo, hub_revision=info.sha)
         for name in chosen
@@ -447,7 +565,9 @@ def resolve_sources(
         for file in files:
             if is_index_name(file):
                 if explicit:
-                    raise InputError(f"{file}: this is a multistream index; pass it with --dump-index, and the dump with --dump")
+                    raise InputError(
+                        f"{file}: this is a multistream index; pass it with --dump-index, and the dump with --dump"
+                    )
                 continue  # paired with its dump below
             if file.stat().st_size >= 4 and _starts_with(file, PARQUET_MAGIC):
                 check_parquet(file)
@@ -456,7 +576,9 @@ def resolve_sources(
                 dump_files.append(file)
 
     if dump_files and parquet_units:
-        raise InputError("mixing MediaWiki dumps and parquet sources in one build is not supported; build them separately")
+        raise InputError(
+            "mixing MediaWiki dumps and parquet sources in one build is not supported; build them separately"
+        )
     if parquet_units:
         if explicit_index is not None:
             raise InputError("--dump-index applies to a multistream MediaWiki dump, not to parquet input")
@@ -473,13 +595,22 @@ def resolve_sources(
         if warning:
             notes.append(warning)
         index = explicit_index or sibling_index(file)
-        if index is not None and compression_of(file) == "bz2":
+        compression = compression_of(file)
+        if index is not None and compression == "bz2":
             ranges = multistream_units(file, index, pages_per_task)
             notes.append(f"{file.name}: multistream index {index.name} → {len(ranges)} byte range(s)")
             units.extend(ranges)
+        elif index is not None:
+            raise InputError(f"{file}: an index was given but the dump is not bz2-compressed")
+        elif compression == "bz2":
+            ranges, note = plain_bz2_units(file, pages_per_task)
+            notes.extend([note] if note else [])
+            units.extend(ranges)
         else:
-            if index is not None:
-                raise InputError(f"{file}: an index was given but the dump is not bz2-compressed")
+            if compression == "gzip":
+                notes.append(
+                    f"{file.name}: gzip has no block index to seek by; read as one task (recompress with bzip2 to split it)"
+                )
             units.append(InputUnit(kind="mediawiki", path=str(file), source=file.name))
     return SourcePlan(kind="mediawiki", units=units, notes=notes)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -15,7 +15,8 @@ class FakeServer:
     """Answers each chat completion with 'echo: <last user message>' and records what it saw.
 
     `fail_first` answers that many requests with HTTP 500 before succeeding; `status` forces a
-    fixed error status; `delay_s` makes each request slow, to observe concurrency.
+    fixed error status; `delay_s` makes each request slow, to observe concurrency; `reply`, when
+    set, writes the answer to each request body instead of the echo (crafted answers).
     """
 
     def __init__(self) -> None:
@@ -24,6 +25,7 @@ class FakeServer:
         self.fail_first = 0
         self.status: int | None = None
         self.delay_s = 0.0
+        self.reply: Callable[[dict[str, Any]], str] | None = None
         self.in_flight = 0
         self.max_in_flight = 0
         self.lock = threading.Lock()
@@ -54,9 +56,10 @@ def _handler(state: FakeServer) -> type[BaseHTTPRequestHandler]:
                 self._send(500, {"error": {"message": "overloaded"}})
             else:
                 text = body["messages"][-1]["content"]
+                content = state.reply(body) if state.reply is not None else f"echo: {text}"
                 self._send(
                     200,
-                    {"choices": [{"index": 0, "message": {"role": "assistant", "content": f"echo: {text}"}}]},
+                    {"choices": [{"index": 0, "message": {"role": "assistant", "content": content}}]},
                 )
 
         def _send(self, status: int, payload: dict[str, Any]) -> None:

@@ -23,7 +23,7 @@ def tokenizer(tiny_model_dir: Path):
 
 
 def load(hotpotqa_sample: Path, tokenizer, **values) -> list:
-    config = EvalConfig(model="m", data=str(hotpotqa_sample), **values)
+    config = EvalConfig(model="m", task="hotpotqa", data=str(hotpotqa_sample), **values)
     return HotpotQATask().load_examples(config, tokenizer, NullProgress())
 
 
@@ -42,7 +42,12 @@ def test_contexts_are_within_the_target_length_and_hold_the_gold_paragraphs(
 ) -> None:
     task = HotpotQATask()
     config = EvalConfig(
-        model="m", data=str(hotpotqa_sample), lengths=["1k", "2k", "4k"], limit=8, chunk_tokens=512
+        model="m",
+        task="hotpotqa",
+        data=str(hotpotqa_sample),
+        lengths=["1k", "2k", "4k"],
+        limit=8,
+        chunk_tokens=512,
     )
     examples = task.load_examples(config, tokenizer, NullProgress())
     questions = {q.id: q for q in read_hotpotqa(hotpotqa_sample)[0]}
@@ -140,8 +145,61 @@ def test_unusable_files(tmp_path: Path, content: str, message: str) -> None:
 
 def test_missing_data_flag(tokenizer) -> None:
     with pytest.raises(InputError, match="--data is required"):
-        HotpotQATask().load_examples(EvalConfig(model="m"), tokenizer, NullProgress())
+        HotpotQATask().load_examples(EvalConfig(model="m", task="hotpotqa"), tokenizer, NullProgress())
 
 
 def test_paragraph_block_format() -> None:
     assert Paragraph("Title", "Text.").block(3) == "Document 3:\nTitle\nText."
+
+
+def test_lengths_in_documents_and_under_length_contexts_are_counted(hotpotqa_sample, tokenizer) -> None:
+    task = HotpotQATask()
+    config = EvalConfig(
+        model="m", task="hotpotqa", data=str(hotpotqa_sample), lengths=["50docs", "400docs"], limit=2
+    )
+    messages: list[str] = []
+
+    class Log(NullProgress):
+        def log(self, message: str) -> None:
+            messages.append(message)
+
+    examples = task.load_examples(config, tokenizer, Log())
+    by_length = {label: [e for e in examples if e.length == label] for label in ("50docs", "400docs")}
+    assert all(e.extra["n_documents"] == 50 and not e.extra["under_length"] for e in by_length["50docs"])
+    # The 30 questions hold 291 distinct paragraphs: 400 documents cannot be reached.
+    assert all(e.extra["n_documents"] < 400 and e.extra["under_length"] for e in by_length["400docs"])
+    assert all(e.n_tokens == count_tokens(tokenizer, e.context) for e in examples)  # measured, not the target
+    assert task.load_counts["under_length"] == 2
+    assert [m for m in messages if "under_length" in m] == [
+        "hotpotqa: the distractor pool cannot fill 2 context(s) at 400docs (291 paragraphs): they are scored "
+        "and plotted at their measured length (counted as under_length; pass a larger --pool, e.g. the whole "
+        "HotpotQA dev set)"
+    ]
+
+
+def test_a_hotpotqa_file_as_pool_adds_its_paragraphs(hotpotqa_sample, tokenizer, tmp_path: Path) -> None:
+    few = tmp_path / "few.json"
+    few.write_text(json.dumps(json.loads(hotpotqa_sample.read_text())[:3]))
+    alone = HotpotQATask()
+    alone.validate_inputs(EvalConfig(model="m", task="hotpotqa", data=str(few), lengths=["60docs"]))
+    pooled = HotpotQATask()
+    pooled.validate_inputs(
+        EvalConfig(model="m", task="hotpotqa", data=str(few), lengths=["60docs"], pool=hotpotqa_sample)
+    )
+    assert len(alone.others) < 60 <= len(pooled.others) == 291
+    assert pooled.load_counts["pool_paragraphs_added"] == 291 - len(alone.others)
+    # The pool enters every example's input hash: cached predictions made without it are not reused.
+    assert set(alone.fingerprints) == set(pooled.fingerprints)
+    assert all(alone.fingerprints[k] != pooled.fingerprints[k] for k in alone.fingerprints)
+
+
+def test_the_released_layout_is_pointed_to_ruler_hqa(tokenizer) -> None:
+    from tests.conftest import SHARED_DIR
+
+    folder = SHARED_DIR / "data/hotpotqa/ruler_hqa"
+    if not folder.is_dir():
+        pytest.skip(f"{folder} is absent")
+    with pytest.raises(InputError, match="use --task ruler-hqa"):
+        HotpotQATask().validate_inputs(
+            EvalConfig(model="m", task="hotpotqa", data=str(folder / "eval_50.json"))
+        )
