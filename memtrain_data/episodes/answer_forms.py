@@ -98,7 +98,8 @@ def _add(target: list[str], form: str) -> None:
 def surname_of(name: str) -> str | None:
     """The last word of a person's full name, when it can stand alone ("Thomas Jefferson" → "Jefferson")."""
     words = [word for word in name.split() if word not in _SUFFIXES]
-    if len(words) < 2:
+    if len(words) < 2 or "of" in words:
+        # "Qovsi of Tabriz", "Catherine of Aragon": the last word is a place, not a family name.
         return None
     last = words[-1].rstrip(",")
     if len(last) < 3 or not last[0].isupper() or last.casefold() in function_words() or last.endswith("."):

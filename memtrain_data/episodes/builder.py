@@ -11,7 +11,9 @@ Steps, all driven by one RNG seeded from (seed, pivot passage id, BUILDER_VERSIO
    do (top-up; counted);
 2. the answer y: the pivot's candidate answers (`answer_forms.answer_candidates`: whole names,
    allowed labels, no vague or mis-cut spans) in a seeded random order; the first whose forms
-   mask the pivot and meet the evidence rule (`answer_evidence`) wins. An answer equal to the
+   mask the pivot and meet the evidence rule (`answer_evidence`; for a number or date only
+   the pivot's own page counts outside the pivot) wins. A one-word name that the document also
+   uses as a lowercase word is a common noun and skipped. An answer equal to the
    pivot's page title is allowed only for a seeded share `title_answer_share` of pivots; one
    whose accepted forms stay readable inside another name of the document is passed over;
 3. masking: every occurrence of every masked form (`answer_forms.answer_forms`), in every
@@ -37,11 +39,11 @@ from pydantic import ValidationError
 from memtrain_data import BUILDER_VERSION
 from memtrain_data.episodes.answer_forms import AnswerForms, answer_candidates, answer_forms, equals_title
 from memtrain_data.episodes.chunking import chunk_document, count_tokens
-from memtrain_data.episodes.entities import Entity
+from memtrain_data.episodes.entities import COMMON_WORD_LABELS, NUMERIC_LABELS, Entity, common_word_use
 from memtrain_data.episodes.masking import contains_any, mask_occurrences_with_forms
 from memtrain_data.episodes.probes import make_recall_probes
 from memtrain_data.episodes.rules import episode_violations, violation_code
-from memtrain_data.episodes.splits import unit_hash
+from memtrain_data.episodes.splits import page_id_of, unit_hash
 from memtrain_data.records import MASK_TOKEN, RECONSTRUCTION_QUESTION, MaskedReconstructionEpisode
 
 if TYPE_CHECKING:
@@ -157,6 +159,8 @@ class _Masked:
     total: int
     in_pivot: int
     forms: list[str]
+    # Masked occurrences per document position.
+    counts: list[int] = field(default_factory=list)
 
 
 def _mask_document(document: list[dict[str, Any]], forms: AnswerForms, pivot_id: str) -> _Masked:
@@ -164,16 +168,34 @@ def _mask_document(document: list[dict[str, Any]], forms: AnswerForms, pivot_id:
     changed: list[int] = []
     total = in_pivot = 0
     masked_forms: list[str] = []
+    counts: list[int] = []
     for position, passage in enumerate(document):
         masked, count, seen = mask_occurrences_with_forms(str(passage["text"]), forms.masked, MASK_TOKEN)
         texts.append(masked)
+        counts.append(count)
         total += count
         if count:
             changed.append(position)
             masked_forms.extend(form for form in seen if form not in masked_forms)
         if passage["id"] == pivot_id:
             in_pivot = count
-    return _Masked(texts, changed, total, in_pivot, masked_forms)
+    return _Masked(texts, changed, total, in_pivot, masked_forms, counts)
+
+
+def same_page_outside_pivot(counts: Sequence[int], passage_ids: Sequence[str], pivot_id: str) -> int:
+    """Masked occurrences (`counts`, per passage) outside the pivot in other passages of its own page.
+
+    A number or date such as "1984" or "the 20th century" recurs by chance in passages about
+    other things, and the retriever ranks such passages as related because they share the
+    number; those occurrences are masked (the answer must not stay visible) but say nothing
+    about the pivot's fact, so only the pivot's own page counts as evidence for a number.
+    """
+    pivot_page = page_id_of(pivot_id)
+    return sum(
+        count
+        for count, passage_id in zip(counts, passage_ids, strict=True)
+        if count and passage_id != pivot_id and page_id_of(passage_id) == pivot_page
+    )
 
 
 def build_episode(
@@ -224,7 +246,16 @@ def build_episode(
     document = [passages[i] for i in order]
 
     chosen: tuple[AnswerForms, _Masked] | None = None
-    for entity, had_the in candidates[:MAX_ANSWER_TRIES]:
+    raw_texts = [str(p["text"]) for p in document]
+    tries = 0
+    for entity, had_the in candidates:
+        if tries == MAX_ANSWER_TRIES:
+            break
+        if entity.label in COMMON_WORD_LABELS and common_word_use(entity.text, raw_texts):
+            # Cheap to test, so it does not use up a try (see `entities.common_word_use`).
+            rejected["common_word_in_document"] += 1
+            continue
+        tries += 1
         forms = answer_forms(entity, had_the, pivot_entities, context.aliases, str(pivot["title"]))
         if equals_title(forms, str(pivot["title"])) and not allow_title:
             rejected["title_answer_capped"] += 1
@@ -240,6 +271,14 @@ def build_episode(
             continue
         if not evidence_ok(config.answer_evidence, config.answer_min_occurrences, masked.in_pivot, masked.total - masked.in_pivot):
             rejected["too_little_evidence"] += 1
+            continue
+        if entity.label in NUMERIC_LABELS and not evidence_ok(
+            config.answer_evidence,
+            config.answer_min_occurrences,
+            masked.in_pivot,
+            same_page_outside_pivot(masked.counts, [str(p["id"]) for p in document], pivot_id),
+        ):
+            rejected["number_evidence_only_by_chance"] += 1
             continue
         chosen = (forms, masked)
         break

@@ -7,7 +7,9 @@ junk: one character, no letter or digit (pure punctuation), a stopword ("US" wou
 
 An answer must also be a whole, well-cut name or a number with digits: `span_junk_reason`
 (no function word or punctuation at either end), `whole_name` (widened to the capitalised name
-it belongs to) and `answer_reason` (allowed label, digits for numbers, no vague common noun).
+it belongs to) and `answer_reason` (allowed label, digits for numbers, no vague common noun,
+no count glued to letters, no year unless labelled DATE, no formula or code). Whether a one-word
+name is an ordinary word depends on the document: `common_word_use`.
 """
 
 from __future__ import annotations
@@ -101,6 +103,33 @@ _ERA_MARKERS = frozenset({"BC", "AD", "BCE", "CE", "B.C.", "A.D."})
 # A span may end with these dotted words ("Apple Inc.", "U.S."); any other final dot is punctuation.
 _DOTTED_ENDINGS = frozenset({"Inc.", "Co.", "Ltd.", "Corp.", "Jr.", "Sr.", "St.", "Bros.", "Mt."})
 _NAME_WORD = re.compile(r"[^\W\d_][\w'’.]*")
+# Labels that count things: their words are numbers ("2,500", "3.5 million"), never a digit glued to letters.
+_COUNT_LABELS: frozenset[str] = frozenset({"CARDINAL", "QUANTITY"})
+_GLUED = re.compile(r"\d[^\W\d_]|[^\W\d_]\d")
+# One token of capital letters glued to digits: a chemical formula or a code, not a name.
+_CODE = re.compile(r"^(?=[A-Z\d]*[A-Z]\d)[A-Z\d]+$")
+
+
+# Labels whose one-word answers must not be ordinary words of the document. A work's title is
+# often an ordinary word capitalised ("Articles", "Fountain") and is read as a name all the same.
+COMMON_WORD_LABELS: frozenset[str] = NAME_LABELS - {"WORK_OF_ART"}
+
+
+def common_word_use(answer: str, texts: Iterable[str]) -> bool:
+    """Whether a one-word name answer is also used as an ordinary lowercase word in `texts`.
+
+    "Sodium" at a sentence start beside "sodium" everywhere else, "SEQUENCE" in pseudo-code beside
+    "a sequence of", "Cabinet" beside "(cabinet)": the word is a common noun here, so masking
+    would either leave the lowercase uses visible or hide ordinary words. A plural or singular
+    ("Councillors" / "councillor") counts as the same word. Multi-word names are not affected.
+    """
+    words = answer.split()
+    if len(words) != 1 or answer.islower() or not answer.isalpha():
+        return False
+    lower = answer.lower()
+    stem = lower[:-1] if lower.endswith("s") and len(lower) > 3 else lower
+    pattern = re.compile(rf"(?<![\w-])(?:{re.escape(lower)}|{re.escape(stem)}(?:s|es)?)(?![\w-])")
+    return any(pattern.search(text) for text in texts)
 
 
 def span_junk_reason(text: str) -> str | None:
@@ -132,11 +161,20 @@ def answer_reason(text: str, label: str, answer_labels: Iterable[str]) -> str | 
     if label in NUMERIC_LABELS:
         if not any(ch.isdigit() for ch in text):
             return "vague_number_or_date"
+        if label in _COUNT_LABELS and any(_GLUED.search(word) for word in text.split()):
+            # "8s" (an orbital), "C2" (a carbon chain), "ITA2": code-like text, not a count.
+            return "number_glued_to_letters"
+        if _BARE_NUMBER.match(text) and _YEAR.match(text) and label != "DATE":
+            # "In 1900, Einstein ..." tagged CARDINAL: a year is a date question only when spaCy says DATE.
+            return "year_not_labelled_date"
         # A bare "20", "100", "0.5" or "29,455" turns up in other passages with other meanings and
         # nothing pins it; a year ("1937") or a number with its unit ("9 weeks", "5%") does.
         return "bare_number" if _BARE_NUMBER.match(text) and not _YEAR.match(text) else None
     if not (text[:1].isupper() or text[:1].isdigit()):
         return "common_noun"
+    if label != "PRODUCT" and _CODE.match(text):
+        # "CH4", "C2H6", "ITA2": a formula or an identifier, whatever label spaCy gave it.
+        return "code_like"
     if len(text) <= 2 or text in _ERA_MARKERS:
         # "BC", "MS", "AD": two letters name too many things to be guessed from a document.
         return "too_short"

@@ -7,8 +7,14 @@ import pytest
 
 from memtrain_data.build_config import ANSWER_LABELS, ONTONOTES_LABELS
 from memtrain_data.episodes.aliases import AliasTable, build_alias_index
-from memtrain_data.episodes.answer_forms import answer_candidates, answer_forms, equals_title
-from memtrain_data.episodes.entities import Entity, answer_reason, extract_entities, span_junk_reason
+from memtrain_data.episodes.answer_forms import answer_candidates, answer_forms, equals_title, surname_of
+from memtrain_data.episodes.entities import (
+    Entity,
+    answer_reason,
+    common_word_use,
+    extract_entities,
+    span_junk_reason,
+)
 from memtrain_data.episodes.masking import contains_any, mask_occurrences_with_forms
 from memtrain_data.records import MASK_TOKEN
 from tests.episodes.pool_helpers import write_aliases
@@ -148,6 +154,16 @@ def test_whole_names_and_numbers_are_not_mis_cut(span: str) -> None:
         ("20", "CARDINAL", "bare_number"),
         ("29,455", "CARDINAL", "bare_number"),
         ("0.5", "CARDINAL", "bare_number"),
+        ("8s", "CARDINAL", "number_glued_to_letters"),
+        ("C2", "CARDINAL", "number_glued_to_letters"),
+        ("5km", "QUANTITY", "number_glued_to_letters"),
+        ("1900", "CARDINAL", "year_not_labelled_date"),
+        ("CH4", "ORG", "code_like"),
+        ("ITA2", "GPE", "code_like"),
+        ("B-52", "PRODUCT", None),
+        ("WD-2", "ORG", None),
+        ("2,500 km", "QUANTITY", None),
+        ("1900s", "DATE", None),
         ("9 weeks", "DATE", None),
         ("1937", "DATE", None),
         ("May 1994", "DATE", None),
@@ -185,3 +201,28 @@ def test_forms_resolved_through_aliases_are_never_visible_after_masking(aliases:
     masked, _ = _mask(text, forms.masked)
     assert not contains_any(masked, forms.accepted, whole_names=False)
     assert masked == "[MASK], known as [MASK], met [MASK]'s staff and [MASK] fans."  # the redirect "President Obama" whole
+
+
+def test_a_name_with_of_has_no_surname_to_mask() -> None:
+    # "Qovsi of Tabriz": "Tabriz" is the poet's city, which other passages name as a place.
+    assert surname_of("Qovsi of Tabriz") is None
+    forms = answer_forms(Entity("Qovsi of Tabriz", "PERSON"), False, [], None)
+    assert forms.accepted == ["Qovsi of Tabriz"] and forms.masked == ["Qovsi of Tabriz"]
+    assert surname_of("Thomas Jefferson") == "Jefferson"
+
+
+@pytest.mark.parametrize(
+    ("answer", "texts", "common"),
+    [
+        ("Sodium", ["Sodium is soft.", "Lithium is lighter than sodium."], True),
+        ("SEQUENCE", ["structures: SEQUENCE, IF-THEN-ELSE", "an infinite sequence of boxes"], True),
+        ("Councillors", ["42 Councillors sit.", "A councillor serves four years."], True),
+        ("Cabinet", ["the Cabinet of Azerbaijan", "the Council of Ministers (cabinet)"], True),
+        ("Plato", ["Plato taught Aristotle.", "platonic love"], False),
+        ("Sodium", ["Sodium is soft.", "Sodium-22 decays."], False),
+        ("Ayn Rand", ["Ayn Rand wrote.", "ayn rand"], False),  # only one-word names
+        ("UNITA", ["UNITA went back to war."], False),
+    ],
+)
+def test_a_one_word_name_used_as_an_ordinary_lowercase_word_is_a_common_noun(answer: str, texts: list[str], common: bool) -> None:
+    assert common_word_use(answer, texts) is common

@@ -5,7 +5,12 @@ from typing import Any
 import pytest
 
 from memtrain_data.build_config import ONTONOTES_LABELS, BuildConfig
-from memtrain_data.episodes.builder import EpisodeContext, build_episode, episode_seed
+from memtrain_data.episodes.builder import (
+    EpisodeContext,
+    build_episode,
+    episode_seed,
+    same_page_outside_pivot,
+)
 from memtrain_data.episodes.chunking import count_tokens
 from memtrain_data.episodes.entities import extract_entities
 from memtrain_data.episodes.masking import contains_any
@@ -139,3 +144,9 @@ def test_a_single_chunk_document_has_no_probes(context: EpisodeContext) -> None:
     outcome = _build_with(context, chunk_tokens=960, max_chunks=1)
     assert outcome.episode is not None and len(outcome.episode.chunks) == 1
     assert outcome.episode.recall_probes == []
+
+
+def test_numbers_found_by_chance_in_other_pages_are_no_evidence() -> None:
+    # Pivot 7-0; 7-3 is the same page; 9-1 (retrieved as related) and 8-5 (random) are other
+    # pages that happen to say the same year.
+    assert same_page_outside_pivot([3, 1, 1, 2, 0], ["8-5", "7-0", "7-3", "9-1", "4-2"], "7-0") == 1

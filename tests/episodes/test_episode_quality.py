@@ -152,6 +152,13 @@ def test_a_lowercase_common_word_equal_to_the_answer_is_not_masked(context: Epis
     assert "articles" not in episode.masked_forms and episode.masked_occurrences == 5
 
 
+def test_a_one_word_name_that_is_also_an_ordinary_word_of_the_document_is_not_the_answer(context: EpisodeContext) -> None:
+    # Tagged as an organisation, "Articles" beside "articles in a magazine" is a common noun; as a
+    # work's title (above) it stays a name.
+    outcome = _build(context, "Articles (book)", 1, [Entity("Articles", "ORG")])
+    assert outcome.episode is None and outcome.rejected_answers == {"common_word_in_document": 1}
+
+
 def test_a_number_inside_a_longer_number_is_not_masked(context: EpisodeContext) -> None:
     outcome = _build(context, "Articles (book)", 0, [Entity("1937", "DATE")])
     text = _text(outcome)
