@@ -59,6 +59,8 @@ _SENTENCE_OPENERS = {
     "He", "Her", "His", "However", "If", "Its", "Later", "Like", "Many", "Most", "My", "Our", "Several", "She",
     "Since", "Some", "Then", "There", "These", "They", "This", "Those", "Through", "Today", "Under", "Unlike",
     "Until", "We", "When", "Where", "While", "Why", "Within", "Without", "Yet", "You",
+    "Though", "Thus", "Hence", "Because", "Meanwhile", "Nevertheless", "Instead", "Despite", "Whereas",
+    "Once", "Upon", "Against", "Between", "Along", "Across", "Beyond", "Whether", "Whilst",
 }  # fmt: skip
 # Words a whole name never starts or ends with (a leading "the" is allowed: "the Moors").
 _FUNCTION_WORDS = {"a", "an", "the", "and", "or", "nor", "but", "of", "about", "both", "either", "some", "than", "to", "with", "by", "in", "on", "at"}
@@ -297,7 +299,7 @@ def partial_reason(original: str, start: int, end: int) -> str | None:
     word_after = _WORD_AFTER.search(after)
     if word_after:
         word = word_after.group(1).rstrip(",.;:!?)]'\"")  # "[MASK] Rattlesnake, as well" continues the name
-        if word.isalpha() and _is_capitalised(word) and word not in _NOT_A_NAME_PART:
+        if word.isalpha() and _is_capitalised(word) and word not in _NOT_A_NAME_PART and word not in _TITLES:
             return f"the name goes on after it ({word!r})"
     return None
 

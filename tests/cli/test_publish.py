@@ -65,14 +65,19 @@ def test_validate_report_prints_the_quality_table_and_json_for_comparing_builds(
     result = runner.invoke(app, ["validate", str(built_dataset), "--report"], env=WIDE)
     assert result.exit_code == 0, result.output
     assert "quality of config mini" in result.output
-    assert re.search(r"partial-mask rate\s+│\s+0\.0%\s+│\s+0\.0%\s+│\s+0\.0%", result.output)
-    assert re.search(r"passages per document \(min / mean / max\)\s+│\s+3 / 3\.0 / 3", result.output)
+    # Cells fold on a narrow terminal (the console's width is fixed when it is created), so the
+    # rendered table is checked for its rows and the figures through --json.
+    for row in ("partial-mask", "visible-alias", "passages per", "tokens per"):
+        assert row in result.output
 
     as_json = runner.invoke(app, ["validate", str(built_dataset), "--json"], env=WIDE)
     assert as_json.exit_code == 0, as_json.output
     payload = json.loads(as_json.output)
     assert payload["ok"] is True and payload["rows"] == {"mini": {"train": 6, "validation": 2, "test": 2}}
     assert payload["quality"]["mini"]["splits"]["test"]["cross_split_documents"] == 0
+    train = payload["quality"]["mini"]["splits"]["train"]
+    assert train["partial_mask_rate"] == 0.0
+    assert train["passages_per_document"] == {"min": 3, "mean": 3.0, "max": 3}
 
 
 def test_validate_json_of_an_invalid_folder_exits_1_with_the_counts(built_dataset: Path) -> None:
@@ -236,7 +241,8 @@ def test_build_dataset_with_push_to_hub_publishes_a_valid_loadable_folder(
     assert dataset["train"].features == episode_features()
     card = (output / "README.md").read_text()
     assert f"| command | `memtrain build-dataset --preset mini --output {output} --push-to-hub memtrain-org/mini` |" in card
-    assert f"| spaCy model | {stats['spacy_model']} (spaCy 3." in card
+    model_name, model_version = stats["spacy_model"].rsplit("-", 1)
+    assert f"| spaCy model | {model_name} {model_version} (spaCy 3." in card
     assert stats["splits"]["train"]["tokens_per_episode"]["max"] == max(dataset["train"]["n_tokens"])
     assert f"| episodes | {dataset['train'].num_rows} | {dataset['validation'].num_rows} | {dataset['test'].num_rows} |" in card
     assert 'load_dataset("memtrain-org/mini", "mini")' in commit.files["README.md"].decode()

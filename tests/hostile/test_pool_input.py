@@ -49,8 +49,13 @@ def test_num_episodes_far_beyond_the_pool_is_capped_by_the_candidate_pivots(tmp_
     from memtrain_data.episodes.build import num_tasks
 
     output = tmp_path / "out"
-    # --pool-size keeps the pool (and so the capped build) small: the cap is what is tested.
-    result = run_cli("build-dataset", "--output", output, "--num-episodes", str(10**20), "--pool-size", "30")
+    # --pool-size keeps the pool (and so the capped build) small: the cap is what is tested. Every
+    # page goes to train, so 30 passages still fill documents from their own split.
+    settings = tmp_path / "all-train.yaml"
+    settings.write_text("validation_fraction: 0.0\ntest_fraction: 0.0\n")
+    result = run_cli(
+        "build-dataset", "--output", output, "--num-episodes", str(10**20), "--pool-size", "30", "--config", settings
+    )
 
     assert result.exit_code == 0, result.output
     stats = json.loads((output / "stats.json").read_text())["configs"]["mini"]

@@ -325,8 +325,11 @@ def test_build_dataset_on_slurm_chains_the_pool_array_and_a_finish_job_to_a_comp
     assert finish_script["array"] == "0-0" and finish_script["cpus-per-task"] == "2"
     assert "--dependency=afterok:1" in finish["args"], "the finish job starts only once the pool array succeeded"
 
-    assert sorted(p.name for p in (output / "pool").glob("*.parquet")) == [
+    assert sorted(p.name for p in (output / "pool").glob("passages-*.parquet")) == [
         f"passages-{rank:05d}-of-00003.parquet" for rank in range(3)
+    ]
+    assert sorted(p.name for p in (output / "pool").glob("aliases-*.parquet")) == [
+        f"aliases-{rank:05d}-of-00003.parquet" for rank in range(3)
     ]
     stats = json.loads((output / "stats.json").read_text())
     assert stats["pool"]["tasks"] == 3 and stats["pool"]["tasks_skipped"] == 3, "the finish job reuses the array's pool"

@@ -85,6 +85,8 @@ def test_alignment_recovers_what_each_mask_replaced_across_chunk_and_passage_joi
         # A title or honorific before a surname is not part of the name (the answers hold the full name).
         ("Then Mr. Smith left.", "Smith", None),
         ("It was signed by President Lincoln.", "Lincoln", None),
+        ("Though Lincoln won, the war went on.", "Lincoln", None),
+        ("It was Lincoln President of the Union who spoke.", "Lincoln", None),
         ("They fought against the Moors in 1492.", "the Moors", None),
     ],
 )
