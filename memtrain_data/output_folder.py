@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from memtrain_data.errors import InputError, OutputInUseError, user_error_from_os_error
+from memtrain_data.processes import process_alive
 
 WORKING_STATE = ".memtrain"
 LOCK_NAME = "build.lock"
@@ -107,21 +108,11 @@ def _describe_holder(holder: dict[str, Any]) -> str:
         return "another process"
     pid, host = holder.get("pid"), holder.get("host")
     text = f"pid {pid} on {host}, started {holder.get('started', '?')}"
-    if host == socket.gethostname() and isinstance(pid, int) and not _alive(pid):
+    if host == socket.gethostname() and isinstance(pid, int) and not process_alive(pid):
         text += f"; pid {pid} has ended but processes it started (pool workers) still hold the lock"
     if holder.get("command"):
         text += f" ({holder['command']})"
     return text
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 @contextlib.contextmanager

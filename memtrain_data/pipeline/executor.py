@@ -19,6 +19,8 @@ from typing import Any
 
 from datatrove.executor.local import LocalPipelineExecutor
 
+from memtrain_data.processes import process_alive
+
 
 @contextlib.contextmanager
 def datatrove_console_quiet() -> Iterator[None]:
@@ -101,16 +103,7 @@ _PR_SET_PDEATHSIG = 1
 
 def _watch_parent(parent_pid: int, first_parent: int) -> None:
     while True:
-        if os.getppid() != first_parent or not _pid_alive(parent_pid):
+        if os.getppid() != first_parent or not process_alive(parent_pid):
             os.kill(os.getpid(), signal.SIGKILL)
         time.sleep(1.0)
 
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
