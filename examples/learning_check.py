@@ -7,7 +7,7 @@ move), side by side, then writes a per-step table of end-to-end EM and recall EM
 
 The toy episodes (memtrain_data/train/toy.py) state a made-up lighthouse keeper (the answer) and
 town (the recall target) once, in the first chunk; the last chunk calls the keeper [MASK]. The
-EMs are those of each step's own rollouts (sampled at temperature 1), before that step's update.
+EMs are those of each step's own rollouts (sampled at --temperature), before that step's update.
 
     python examples/learning_check.py --output runs/learning-check            # both runs, then the report
     python examples/learning_check.py --output runs/learning-check --report   # report existing runs only
@@ -33,7 +33,8 @@ def train_command(output: Path, learning_rate: float, args: argparse.Namespace) 
         "--templates", str(TEMPLATES),
         "--max-episodes", str(args.episodes),
         "--g1", str(args.g1), "--g2", str(args.g2),
-        "--chunk-tokens", "64", "--memory-tokens", "24", "--response-tokens", "24",
+        "--chunk-tokens", "64", "--memory-tokens", "32", "--response-tokens", "24",
+        "--temperature", str(args.temperature),
         "--max-steps", str(args.steps),
         "--resample-tries", str(args.resample_tries),
         "--per-device-train-batch-size", str(args.episodes_per_step * args.g1),
@@ -96,10 +97,13 @@ def main() -> None:
     parser.add_argument("--output", type=Path, default=Path("runs/learning-check"))
     parser.add_argument("--steps", type=int, default=8)
     parser.add_argument("--episodes", type=int, default=64, help="toy episodes generated")
-    parser.add_argument("--episodes-per-step", type=int, default=4)
-    parser.add_argument("--g1", type=int, default=4)
-    parser.add_argument("--g2", type=int, default=2)
+    parser.add_argument("--episodes-per-step", type=int, default=2)
+    parser.add_argument("--g1", type=int, default=8)
+    parser.add_argument("--g2", type=int, default=4)
     parser.add_argument("--learning-rate", type=float, default=5e-5)
+    parser.add_argument(
+        "--temperature", type=float, default=0.7, help="sampling temperature (1.0 makes a 135M model ramble)"
+    )
     parser.add_argument("--resample-tries", type=int, default=2, help="dynamic-sampling refill rounds (CPU cost)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--report", action="store_true", help="only write the report of existing runs")

@@ -16,7 +16,11 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from memtrain_data.records import MASK_TOKEN, RECONSTRUCTION_QUESTION, SCHEMA_VERSION, TARGET_TOKEN
+from memtrain_data.records import MASK_TOKEN, SCHEMA_VERSION, TARGET_TOKEN
+
+# A direct question rather than the reconstruction question: a 135M model answers it from notes
+# that hold the keeper's name, which is what the check needs (the memory must carry the name).
+TOY_QUESTION = "Who is the keeper of the lighthouse?"
 
 # Invented, so no model has a prior for them; distinct from each other and from every town.
 _KEEPERS = (
@@ -58,7 +62,7 @@ def toy_episodes(count: int, *, seed: int = 0, num_chunks: int = 2) -> list[dict
             {
                 "schema_version": SCHEMA_VERSION,
                 "id": f"toy-{seed}-{index:05d}",
-                "question": RECONSTRUCTION_QUESTION,
+                "question": TOY_QUESTION,
                 "answers": [keeper],
                 "chunks": chunks,
                 "recall_probes": [

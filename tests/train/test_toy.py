@@ -18,6 +18,8 @@ def test_answer_and_target_are_stated_once_in_the_first_chunk_only(num_chunks: i
         [answer] = episode["answers"]
         [probe] = episode["recall_probes"]
         assert len(chunks) == num_chunks
+        # The question names neither the answer nor the town.
+        assert count_occurrences(episode["question"], [answer, probe["target"]]) == 0
         # Reconstruction needs the memory to carry the answer from chunk 0 to the end ...
         assert [count_occurrences(c, [answer]) for c in chunks] == [1] + [0] * (num_chunks - 1)
         assert MASK_TOKEN in chunks[-1] and all(MASK_TOKEN not in c for c in chunks[:-1])
