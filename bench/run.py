@@ -65,33 +65,57 @@ class Run:
     output: str = ""
 
 
-def measure(command: list[str], env: dict[str, str] | None = None, cwd: Path | None = None) -> Run:
-    """Run `command`, polling the RSS of its whole process tree; raise with its output when it fails."""
+@dataclass
+class SplitRun:
+    """One measured child: wall seconds, and the peak RSS of the driver and of its descendants."""
+
+    seconds: float
+    driver_peak: int
+    workers_peak: int
+    tree_peak: int
+    output: str
+    driver_anon_peak: int = 0
+    tree_anon_peak: int = 0
+
+
+def measure_split(command: list[str], env: dict[str, str] | None = None, cwd: Path | None = None) -> SplitRun:
+    """Run `command`, polling the RSS of the driver and of its descendants; raise with its output when it fails."""
     import psutil
 
     with tempfile.TemporaryFile(mode="w+") as log:
         started = time.perf_counter()
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=cwd)
         root = psutil.Process(process.pid)
-        peak = 0
+        driver_peak = workers_peak = tree_peak = driver_anon_peak = tree_anon_peak = 0
         while process.poll() is None:
-            total = 0
-            try:
-                members = [root, *root.children(recursive=True)]
-            except psutil.NoSuchProcess:
-                members = []
-            for member in members:
-                # A process may end between listing and reading it.
-                with contextlib.suppress(psutil.Error):
-                    total += member.memory_info().rss
-            peak = max(peak, total)
+            driver = workers = driver_anon = workers_anon = 0
+            with contextlib.suppress(psutil.Error):
+                info = root.memory_info()
+                # anonymous = RSS less file-backed and shared pages (memory-mapped view and index, libraries)
+                driver, driver_anon = info.rss, info.rss - info.shared
+            with contextlib.suppress(psutil.Error):
+                for child in root.children(recursive=True):
+                    with contextlib.suppress(psutil.Error):
+                        info = child.memory_info()
+                        workers += info.rss
+                        workers_anon += info.rss - info.shared
+            driver_peak, workers_peak = max(driver_peak, driver), max(workers_peak, workers)
+            tree_peak = max(tree_peak, driver + workers)
+            driver_anon_peak = max(driver_anon_peak, driver_anon)
+            tree_anon_peak = max(tree_anon_peak, driver_anon + workers_anon)
             time.sleep(0.02)
         seconds = time.perf_counter() - started
         log.seek(0)
         output = log.read()
     if process.returncode != 0:
         raise RuntimeError(f"{' '.join(command)} failed ({process.returncode}):\n{output[-4000:]}")
-    return Run(seconds=seconds, peak_rss_bytes=peak, returncode=process.returncode, output=output)
+    return SplitRun(seconds, driver_peak, workers_peak, tree_peak, output, driver_anon_peak, tree_anon_peak)
+
+
+def measure(command: list[str], env: dict[str, str] | None = None, cwd: Path | None = None) -> Run:
+    """Run `command`, polling the RSS of its whole process tree; raise with its output when it fails."""
+    run = measure_split(command, env=env, cwd=cwd)
+    return Run(seconds=run.seconds, peak_rss_bytes=run.tree_peak, returncode=0, output=run.output)
 
 
 def residue(texts: list[str]) -> dict[str, int]:

@@ -24,15 +24,11 @@ This is a script, not a test.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import shutil
-import subprocess
 import sys
-import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -42,10 +38,12 @@ sys.path.insert(0, str(REPO_ROOT))
 from bench.run import (  # noqa: E402
     DEFAULT_DUMP,
     Section,
+    SplitRun,
     article_count,
     child_env,
     machine_ceiling,
     machine_facts,
+    measure_split,
     mib,
     pool_texts,
     print_section,
@@ -66,52 +64,6 @@ RELATED = 29
 ENWIKI_ARTICLES = 6_900_000
 ENWIKI_WORDS = 4.5e9
 ENWIKI_VOCABULARY = 12_000_000  # distinct bm25s tokens: an assumption (Heaps' law on 4.5B words), not measured
-
-
-@dataclass
-class SplitRun:
-    """One measured child: wall seconds, and the peak RSS of the driver and of its descendants."""
-
-    seconds: float
-    driver_peak: int
-    workers_peak: int
-    tree_peak: int
-    output: str
-    driver_anon_peak: int = 0
-    tree_anon_peak: int = 0
-
-
-def measure_split(command: list[str], env: dict[str, str] | None = None) -> SplitRun:
-    import psutil
-
-    with tempfile.TemporaryFile(mode="w+") as log:
-        started = time.perf_counter()
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
-        root = psutil.Process(process.pid)
-        driver_peak = workers_peak = tree_peak = driver_anon_peak = tree_anon_peak = 0
-        while process.poll() is None:
-            driver = workers = driver_anon = workers_anon = 0
-            with contextlib.suppress(psutil.Error):
-                info = root.memory_info()
-                # anonymous = RSS less file-backed and shared pages (memory-mapped view and index, libraries)
-                driver, driver_anon = info.rss, info.rss - info.shared
-            with contextlib.suppress(psutil.Error):
-                for child in root.children(recursive=True):
-                    with contextlib.suppress(psutil.Error):
-                        info = child.memory_info()
-                        workers += info.rss
-                        workers_anon += info.rss - info.shared
-            driver_peak, workers_peak = max(driver_peak, driver), max(workers_peak, workers)
-            tree_peak = max(tree_peak, driver + workers)
-            driver_anon_peak = max(driver_anon_peak, driver_anon)
-            tree_anon_peak = max(tree_anon_peak, driver_anon + workers_anon)
-            time.sleep(0.02)
-        seconds = time.perf_counter() - started
-        log.seek(0)
-        output = log.read()
-    if process.returncode != 0:
-        raise RuntimeError(f"{' '.join(command)} failed ({process.returncode}):\n{output[-4000:]}")
-    return SplitRun(seconds, driver_peak, workers_peak, tree_peak, output, driver_anon_peak, tree_anon_peak)
 
 
 def folder_bytes(path: Path) -> int:
