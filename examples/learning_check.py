@@ -29,11 +29,11 @@ TEMPLATES = Path(__file__).with_name("learning-check-templates.yaml")
 def train_command(output: Path, learning_rate: float, args: argparse.Namespace) -> list[str]:
     return [
         sys.executable, "-m", "memtrain_cli", "train",
-        "--model", MODEL, "--sanity-check", "--preset", "cpu-smoke",
+        "--model", args.model, "--sanity-check", "--preset", "cpu-smoke",
         "--templates", str(TEMPLATES),
         "--max-episodes", str(args.episodes),
         "--g1", str(args.g1), "--g2", str(args.g2),
-        "--chunk-tokens", "64", "--memory-tokens", "32", "--response-tokens", "24",
+        "--chunk-tokens", "64", "--memory-tokens", "32", "--response-tokens", "32",
         "--temperature", str(args.temperature),
         "--max-steps", str(args.steps),
         "--resample-tries", str(args.resample_tries),
@@ -92,26 +92,34 @@ def report(output: Path) -> str:
     return table
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--output", type=Path, default=Path("runs/learning-check"))
+    parser.add_argument("--model", default=MODEL, help="policy to train (a local folder or Hub id)")
     parser.add_argument("--steps", type=int, default=8)
     parser.add_argument("--episodes", type=int, default=64, help="toy episodes generated")
     parser.add_argument("--episodes-per-step", type=int, default=2)
     parser.add_argument("--g1", type=int, default=8)
     parser.add_argument("--g2", type=int, default=4)
-    parser.add_argument("--learning-rate", type=float, default=5e-5)
+    parser.add_argument("--learning-rate", type=float, default=1e-4)
     parser.add_argument(
         "--temperature", type=float, default=0.7, help="sampling temperature (1.0 makes a 135M model ramble)"
     )
     parser.add_argument("--resample-tries", type=int, default=2, help="dynamic-sampling refill rounds (CPU cost)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--report", action="store_true", help="only write the report of existing runs")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
 
     if not args.report:
         args.output.mkdir(parents=True, exist_ok=True)
-        env = {**os.environ, "HF_HUB_OFFLINE": os.environ.get("HF_HUB_OFFLINE", "1")}
+        # Two runs share the machine: one torch thread pool each, sized to half the cores, so they
+        # do not oversubscribe it (and neither gets ahead of the other).
+        threads = str(max(1, (os.cpu_count() or 2) // 2))
+        env = {
+            **os.environ,
+            "HF_HUB_OFFLINE": os.environ.get("HF_HUB_OFFLINE", "1"),
+            "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", threads),
+        }
         # Side by side, so that whenever the runs are stopped both have about as many steps.
         runs = {
             name: subprocess.Popen(

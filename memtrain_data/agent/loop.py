@@ -15,7 +15,7 @@ from typing import Literal
 from memtrain_data.agent.answers import extract_boxed, strip_thinking
 from memtrain_data.agent.backends.base import GenerationBackend
 from memtrain_data.agent.budgets import AgentBudgets, truncate_to_tokens
-from memtrain_data.agent.templates import PromptTemplates
+from memtrain_data.agent.templates import PromptTemplates, reply_prefill
 from memtrain_data.errors import InputError
 
 
@@ -38,6 +38,11 @@ class Turn:
     completion: str
     prompt_ids: list[int] | None = None
     completion_ids: list[int] | None = None
+
+    @property
+    def reply(self) -> str:
+        """The whole reply: the prefilled start (`PromptTemplates.answer_prefix`), if any, then the completion."""
+        return reply_prefill(self.messages) + self.completion
 
 
 @dataclass
@@ -142,7 +147,7 @@ def run_memory_agent(
                 generation.completion_ids,
             )
         )
-        trajectory.answer = extract_boxed(generation.text)
+        trajectory.answer = extract_boxed(trajectory.turns[-1].reply)
     return trajectories
 
 
@@ -162,7 +167,7 @@ def run_recall(
     """Ask the recall turn for every (memory, masked chunk) pair, `samples` times, in one generate call.
 
     `steps` (optional) records the memory step k of each pair in the returned turns (0 when not given).
-    Returns, per pair, its `samples` recall turns; `extract_boxed(turn.completion)` is the prediction.
+    Returns, per pair, its `samples` recall turns; `extract_boxed(turn.reply)` is the prediction.
     """
     if len(memories) != len(masked_chunks):
         raise InputError(f"{len(memories)} memories but {len(masked_chunks)} masked chunks")

@@ -10,6 +10,11 @@ the model's own chat template:
 A fourth, ``full_context``, is the no-memory baseline of `memtrain eval --mode full-context`.
 Every template can be overridden from a YAML or JSON file with the same keys.
 
+``answer_prefix`` (empty by default) starts the assistant's reply to every answering turn (final,
+recall, full context) with a fixed text, such as ``\\boxed{``: the model continues it, and the
+answer is read from prefix plus continuation. A small model that states the right name but never
+writes the box format then still earns the exact-match reward; memory turns are never prefilled.
+
 The format examples show \\boxed{...}, never a real-looking answer: small models copy an
 example such as a year or a city into their replies, and the copy can even score.
 """
@@ -108,6 +113,8 @@ class PromptTemplates:
     update: ``{problem} {memory} {chunk}``. final: ``{problem} {memory}``.
     recall: ``{memory} {masked_chunk}``. full_context: ``{problem} {context}``.
     initial_memory: the memory m(0) shown in the first update turn.
+    answer_prefix: text the reply to a final, recall or full-context turn starts with (a prefill);
+    not a format string.
     """
 
     update: str = DEFAULT_UPDATE
@@ -115,6 +122,7 @@ class PromptTemplates:
     recall: str = DEFAULT_RECALL
     initial_memory: str = INITIAL_MEMORY
     full_context: str = DEFAULT_FULL_CONTEXT
+    answer_prefix: str = ""
 
     def __post_init__(self) -> None:
         for name, required in _REQUIRED_FIELDS.items():
@@ -173,12 +181,34 @@ class PromptTemplates:
 
     def final_messages(self, problem: str, memory: str) -> list[dict[str, str]]:
         """The final turn: answer from the memory alone."""
-        return [{"role": "user", "content": self.final.format(problem=problem, memory=memory)}]
+        return self._answering(self.final.format(problem=problem, memory=memory))
 
     def recall_messages(self, memory: str, masked_chunk: str) -> list[dict[str, str]]:
         """The intermediate-memory-recall turn: name the [TARGET] entity of an earlier section."""
-        return [{"role": "user", "content": self.recall.format(memory=memory, masked_chunk=masked_chunk)}]
+        return self._answering(self.recall.format(memory=memory, masked_chunk=masked_chunk))
 
     def full_context_messages(self, problem: str, context: str) -> list[dict[str, str]]:
         """The no-memory baseline: the whole document and the problem in one prompt."""
-        return [{"role": "user", "content": self.full_context.format(problem=problem, context=context)}]
+        return self._answering(self.full_context.format(problem=problem, context=context))
+
+    def _answering(self, content: str) -> list[dict[str, str]]:
+        # A prefill is an unfinished assistant message that backends continue (see `reply_prefill`).
+        messages = [{"role": "user", "content": content}]
+        if self.answer_prefix:
+            messages.append({"role": "assistant", "content": self.answer_prefix})
+        return messages
+
+
+def reply_prefill(messages: list[dict[str, str]]) -> str:
+    """The start of the reply a conversation prefills: the content of a final assistant message, else "".
+
+    The full reply is this prefill followed by what the model generated.
+
+    >>> reply_prefill([{"role": "user", "content": "Who?"}, {"role": "assistant", "content": "\\\\boxed{"}])
+    '\\\\boxed{'
+    >>> reply_prefill([{"role": "user", "content": "Who?"}])
+    ''
+    """
+    if messages and messages[-1].get("role") == "assistant":
+        return str(messages[-1].get("content", ""))
+    return ""

@@ -185,7 +185,7 @@ def rollout_episodes(
     )
     groups: dict[tuple[int, int], RecallGroup] = {}
     for (e, i, k, probe), turns in zip(recall_requests, recall_turns, strict=True):
-        predictions = [extract_boxed(turn.completion) for turn in turns]
+        predictions = [extract_boxed(turn.reply) for turn in turns]
         rewards = recall_rewards(predictions, str(probe["target"]))
         groups[(e, i)] = RecallGroup(
             step=k,

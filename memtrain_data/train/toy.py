@@ -1,12 +1,14 @@
 """A synthetic episode set for checking that training learns (`memtrain train --sanity-check`).
 
-Each toy episode is a short document whose first chunk states two made-up facts once: who
-keeps a lighthouse (the answer) and the town it stands in (the recall target). The last chunk
-refers to the keeper only as [MASK]. So the final answer needs the memory to carry the keeper's
-name through every later chunk, and the recall probe (chunk 0 with the town as [TARGET]) needs
-it to carry the town. Names are invented, so the model cannot know them without reading.
+Each toy episode is a short document that states two made-up facts once, in its first two
+chunks: the town a lighthouse stands in (the recall target, chunk 0) and who keeps it (the
+answer, chunk 1). The last chunk refers to the keeper only as [MASK]. So the final answer needs
+the memory to carry the keeper's name to the end, and the recall probe (chunk 0 with the town as
+[TARGET], asked from a later memory) needs it to carry the town. Each fact has a chunk of its
+own so that the recall sentence holds no other name a model could copy instead. Names are
+invented, so the model cannot know them without reading.
 
-These are not MemTrain episodes of a published dataset: the answer is stated in chunk 0 on
+These are not MemTrain episodes of a published dataset: the answer is stated in chunk 1 on
 purpose (a real episode must never show it), so they are generated in memory, never written as
 a dataset, and not put through `memtrain validate`'s rules.
 """
@@ -39,24 +41,26 @@ _FILLER = (
 )
 
 
-def toy_episodes(count: int, *, seed: int = 0, num_chunks: int = 2) -> list[dict[str, Any]]:
+def toy_episodes(count: int, *, seed: int = 0, num_chunks: int = 3) -> list[dict[str, Any]]:
     """`count` toy episodes as dicts with the columns a rollout reads (id, question, answers, chunks, recall_probes).
 
-    Chunk 0 states the keeper and the town; chunks 1 .. num_chunks-2 are filler; the last chunk
-    names the keeper only as [MASK]. The one recall probe masks the town in chunk 0.
+    Chunk 0 states the town, chunk 1 the keeper; chunks 2 .. num_chunks-2 are filler; the last
+    chunk names the keeper only as [MASK]. The one recall probe masks the town in chunk 0.
     """
     if count < 1:
         raise ValueError(f"count must be at least 1, got {count}")
-    if num_chunks < 2:
-        raise ValueError(f"a toy episode needs at least 2 chunks (facts, then the [MASK]), got {num_chunks}")
+    if num_chunks < 3:
+        raise ValueError(
+            f"a toy episode needs at least 3 chunks (the town, the keeper, then the [MASK]), got {num_chunks}"
+        )
     rng = random.Random(seed)
     episodes = []
     for index in range(count):
         keeper = rng.choice(_KEEPERS)
         town = rng.choice(_TOWNS)
-        facts = f"The keeper of the old lighthouse is {keeper}. The lighthouse stands in {town}."
-        chunks = [facts]
-        chunks += [rng.choice(_FILLER) for _ in range(num_chunks - 2)]
+        town_fact = f"The old lighthouse stands in {town}."
+        chunks = [town_fact, f"The keeper of the lighthouse is {keeper}."]
+        chunks += [rng.choice(_FILLER) for _ in range(num_chunks - 3)]
         chunks.append(f"Every night {MASK_TOKEN} climbs the stairs of the lighthouse and lights the lamp.")
         episodes.append(
             {
@@ -68,7 +72,7 @@ def toy_episodes(count: int, *, seed: int = 0, num_chunks: int = 2) -> list[dict
                 "recall_probes": [
                     {
                         "chunk_index": 0,
-                        "masked_chunk": facts.replace(town, TARGET_TOKEN),
+                        "masked_chunk": town_fact.replace(town, TARGET_TOKEN),
                         "target": town,
                         "label": "GPE",
                         "masked_occurrences": 1,
@@ -79,7 +83,7 @@ def toy_episodes(count: int, *, seed: int = 0, num_chunks: int = 2) -> list[dict
     return episodes
 
 
-def toy_dataset(count: int, *, seed: int = 0, num_chunks: int = 2) -> Any:
+def toy_dataset(count: int, *, seed: int = 0, num_chunks: int = 3) -> Any:
     """The toy episodes as a `datasets.Dataset` (what the trainer's sampler reads)."""
     from datasets import Dataset
 

@@ -40,7 +40,7 @@ from accelerate.utils import gather_object
 from transformers import TrainerCallback
 from trl import GRPOTrainer
 
-from memtrain_data.agent.backends.base import Generation
+from memtrain_data.agent.backends.base import Generation, trim_reply
 from memtrain_data.agent.backends.transformers_backend import render_prompt_ids
 from memtrain_data.train.rewards import final_answer_reward
 from memtrain_data.train.rollout import (
@@ -105,8 +105,10 @@ class PolicyBackend:
         self.generated_tokens += sum(len(ids) for ids in completion_ids)
         texts = self.tokenizer.batch_decode(completion_ids, skip_special_tokens=True)
         return [
-            Generation(text=text.strip(), prompt_ids=prompt, completion_ids=completion)
-            for text, prompt, completion in zip(texts, prompt_ids, completion_ids, strict=True)
+            Generation(text=trim_reply(text, conversation), prompt_ids=prompt, completion_ids=completion)
+            for text, conversation, prompt, completion in zip(
+                texts, conversations, prompt_ids, completion_ids, strict=True
+            )
         ]
 
 
@@ -273,7 +275,9 @@ class MemTrainGRPOTrainer(GRPOTrainer):
                 dynamic_sampling=self.dynamic_sampling,
             )
             rollouts.extend(more)
-        groups = [r.kept for r in rollouts] + [g.kept for r in rollouts for g in r.recall_groups if g is not None]
+        groups = [r.kept for r in rollouts] + [
+            g.kept for r in rollouts for g in r.recall_groups if g is not None
+        ]
         sampling = {
             "groups_kept": float(sum(groups)),
             "groups_dropped": float(len(groups) - sum(groups)),
@@ -282,7 +286,9 @@ class MemTrainGRPOTrainer(GRPOTrainer):
         }
         return rollouts, sampling
 
-    def training_step(self, model: Any, inputs: dict[str, Any], num_items_in_batch: Any = None) -> torch.Tensor:
+    def training_step(
+        self, model: Any, inputs: dict[str, Any], num_items_in_batch: Any = None
+    ) -> torch.Tensor:
         self._guard_optimizer_step()
         if self._skip_pending:
             self._uncount_skipped_step()

@@ -118,3 +118,16 @@ def test_recall_is_one_call_for_all_pairs_and_samples(counting_backend) -> None:
 def test_recall_rejects_mismatched_inputs(counting_backend) -> None:
     with pytest.raises(InputError, match="2 memories but 1 masked chunks"):
         run_recall(counting_backend, ["a", "b"], ["c"])
+
+
+def test_an_answer_prefix_counts_as_part_of_the_reply(tiny_backend) -> None:
+    templates = PromptTemplates(answer_prefix="\\boxed{")
+    [trajectory] = run_memory_agent(tiny_backend, TASKS[1:2], templates=templates, budgets=SMALL)
+    final = trajectory.turns[-1]
+    assert final.messages[-1] == {"role": "assistant", "content": "\\boxed{"}
+    assert final.reply == "\\boxed{" + final.completion
+    assert trajectory.answer == extract_boxed(final.reply)
+    # Memory turns are not prefilled: their reply is their completion.
+    assert all(turn.reply == turn.completion for turn in trajectory.turns[:-1])
+    [[recall]] = run_recall(tiny_backend, ["m"], ["It opened in [TARGET]."], templates=templates, budgets=SMALL)
+    assert recall.reply.startswith("\\boxed{") and recall.reply == "\\boxed{" + recall.completion

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from memtrain_data.agent.templates import PromptTemplates
+from memtrain_data.agent.templates import PromptTemplates, reply_prefill
 from memtrain_data.errors import ConfigError
 
 
@@ -79,3 +79,22 @@ def test_bad_template_files_give_one_line_errors(tmp_path: Path, content: str, m
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="templates file not found"):
         PromptTemplates.from_file(tmp_path / "absent.yaml")
+
+
+def test_an_answer_prefix_prefills_every_answering_turn_and_no_memory_turn() -> None:
+    templates = PromptTemplates(answer_prefix="\\boxed{")
+    prefill = {"role": "assistant", "content": "\\boxed{"}
+    assert templates.final_messages("q", "m")[-1] == prefill
+    assert templates.recall_messages("m", "It opened in [TARGET].")[-1] == prefill
+    assert templates.full_context_messages("q", "doc")[-1] == prefill
+    # The memory is the whole reply to an update turn: never prefilled.
+    assert [m["role"] for m in templates.update_messages("q", "m", "c")] == ["user"]
+    assert reply_prefill(templates.final_messages("q", "m")) == "\\boxed{"
+    assert reply_prefill(PromptTemplates().final_messages("q", "m")) == ""
+
+
+def test_an_answer_prefix_comes_from_a_templates_file_as_plain_text(tmp_path: Path) -> None:
+    path = tmp_path / "templates.yaml"
+    path.write_text("answer_prefix: '\\boxed{'\n")
+    # Not a format string: a lone brace is kept as written.
+    assert PromptTemplates.from_file(path).answer_prefix == "\\boxed{"

@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from memtrain_data.agent.backends.base import Generation
+from memtrain_data.agent.backends.base import Generation, trim_reply
+from memtrain_data.agent.backends.transformers_backend import render_prompt_ids
 from memtrain_data.agent.templates import PromptTemplates
 
 # (row index within the generate call, conversation) -> reply text
@@ -35,7 +36,7 @@ class ScriptedBackend:
         self.calls: list[tuple[str, int]] = []  # (kind, number of conversations) per generate call
 
     def kind_of(self, conversation: list[dict[str, str]]) -> str:
-        content = conversation[-1]["content"]
+        content = conversation[0]["content"]  # the user turn (an answer_prefix adds an assistant one)
         return next(kind for kind, opening in self.openings.items() if content.startswith(opening))
 
     def generate(
@@ -54,17 +55,14 @@ class ScriptedBackend:
         generations = []
         for row, conversation in enumerate(conversations):
             text = self.scripts[kind](row, conversation)
-            prompt = self.tokenizer.apply_chat_template(
-                conversation, tokenize=False, add_generation_prompt=True
-            )
-            prompt_ids = list(self.tokenizer(prompt, add_special_tokens=False)["input_ids"])
+            prompt_ids = render_prompt_ids(self.tokenizer, conversation)
             completion_ids = list(self.tokenizer(text, add_special_tokens=False)["input_ids"])[
                 : max_new_tokens - 1
             ]
             completion_ids.append(self.tokenizer.eos_token_id)
             generations.append(
                 Generation(
-                    text=self.tokenizer.decode(completion_ids, skip_special_tokens=True),
+                    text=trim_reply(self.tokenizer.decode(completion_ids, skip_special_tokens=True), conversation),
                     prompt_ids=prompt_ids,
                     completion_ids=completion_ids,
                 )

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from memtrain_data.agent.budgets import AgentBudgets
+from memtrain_data.agent.templates import PromptTemplates
 from memtrain_data.train.rollout import (
     RolloutSettings,
     TrainingRow,
@@ -223,3 +224,24 @@ def test_rows_need_token_ids() -> None:
     with pytest.raises(ValueError, match="token ids"):
         training_rows([rollout])
     assert TrainingRow([1], [], 0.0, "padding").kind == "padding"
+
+
+def test_with_an_answer_prefix_the_reward_reads_prefill_plus_continuation(tiny_tokenizer: Any) -> None:
+    ep = episode(0, 4)
+    templates = PromptTemplates(answer_prefix="\\boxed{")
+    # The model writes only what follows the prefilled "\boxed{".
+    backend = ScriptedBackend(
+        tiny_tokenizer,
+        update=lambda row, conv: "notes",
+        final=lambda row, conv: f"{answer_of(ep)}}}" if row < 2 else "Rome}",
+        recall=lambda row, conv: f"{target_of(ep)}}}" if row % G2 == 0 else "nothing}",
+        templates=templates,
+    )
+    [rollout] = rollout_episodes(backend, [ep], settings(templates=templates), dynamic_sampling=False)
+    assert rollout.final_em == [1.0, 1.0, 0.0, 0.0]
+    assert all(group.rewards == [1.0] + [0.0] * (G2 - 1) for group in rollout.recall_groups if group)
+    # Training rows hold the generated tokens only: the prefill is part of the prompt.
+    for row in training_rows([rollout]):
+        if row.kind in ("final", "recall"):
+            assert tiny_tokenizer.decode(row.prompt_ids).endswith("\\boxed{")
+            assert not tiny_tokenizer.decode(row.completion_ids, skip_special_tokens=True).startswith("\\boxed")

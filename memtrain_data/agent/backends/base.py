@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
+from memtrain_data.agent.templates import reply_prefill
+
 
 @dataclass
 class Generation:
@@ -13,6 +15,11 @@ class Generation:
     text: str
     prompt_ids: list[int] | None = None  # the rendered prompt (chat template applied)
     completion_ids: list[int] | None = None  # generated tokens, eos included when produced
+
+
+def trim_reply(text: str, conversation: list[dict[str, str]]) -> str:
+    """A generated text without surrounding whitespace; a prefilled reply keeps its leading space ("is" + " Ostra")."""
+    return text.rstrip() if reply_prefill(conversation) else text.strip()
 
 
 @runtime_checkable

@@ -14,7 +14,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from memtrain_data.agent.backends.base import Generation
+from memtrain_data.agent.backends.base import Generation, trim_reply
+from memtrain_data.agent.templates import reply_prefill
 from memtrain_data.errors import InputError, MemtrainError, MissingDependencyError
 
 logger = logging.getLogger(__name__)
@@ -117,7 +118,13 @@ class OpenAIBackend:
             }
             if seed is not None:
                 body["seed"] = seed + row  # distinct per row so repeated prompts still give different samples
-            return self._complete(body)
+            prefilled = bool(reply_prefill(conversations[row]))
+            if prefilled:
+                # vLLM's and SGLang's extension for continuing an assistant message (answer_prefix);
+                # an endpoint without it answers with an error, reported in one line.
+                body.update(add_generation_prompt=False, continue_final_message=True)
+            generation = self._complete(body)
+            return Generation(text=trim_reply(generation.text, conversations[row]))
 
         with ThreadPoolExecutor(max_workers=min(self.concurrency, len(conversations))) as pool:
             return list(pool.map(one, range(len(conversations))))
@@ -179,4 +186,4 @@ def _parse_completion(response: Any, base_url: str) -> Generation:
         raise EndpointError(
             f"{base_url}/chat/completions returned a body that is not a chat completion"
         ) from None
-    return Generation(text=content.strip())
+    return Generation(text=content)

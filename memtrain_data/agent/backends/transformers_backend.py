@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from memtrain_data.agent.backends.base import Generation
+from memtrain_data.agent.backends.base import Generation, trim_reply
+from memtrain_data.agent.templates import reply_prefill
 
 # Tokenizers report this huge sentinel when they have no real limit.
 _NO_LIMIT = 1_000_000
@@ -15,14 +16,18 @@ def render_prompt_ids(
 ) -> list[int]:
     """Token ids of a conversation rendered with the chat template plus the assistant generation prompt.
 
+    A conversation that ends with an assistant message is a prefill (`PromptTemplates.answer_prefix`):
+    it is rendered open, without an end-of-turn, so the model continues that message.
     Shared by evaluation and training so both see exactly the same prompt tokens.
     """
+    prefilled = bool(reply_prefill(conversation))
     if getattr(tokenizer, "chat_template", None):
+        turn_options = {"continue_final_message": True} if prefilled else {"add_generation_prompt": True}
         text = tokenizer.apply_chat_template(
-            conversation, tokenize=False, add_generation_prompt=True, **(chat_template_kwargs or {})
+            conversation, tokenize=False, **turn_options, **(chat_template_kwargs or {})
         )
     else:  # base models without a template: plain concatenation of the contents
-        text = "\n\n".join(message["content"] for message in conversation) + "\n"
+        text = "\n\n".join(message["content"] for message in conversation) + ("" if prefilled else "\n")
     return list(tokenizer(text, add_special_tokens=False)["input_ids"])
 
 
@@ -113,7 +118,9 @@ class TransformersBackend:
             ):
                 text = self.tokenizer.decode(completion, skip_special_tokens=True)
                 results[index] = Generation(
-                    text=text.strip(), prompt_ids=prompts[index], completion_ids=completion
+                    text=trim_reply(text, conversations[index]),
+                    prompt_ids=prompts[index],
+                    completion_ids=completion,
                 )
         return [result for result in results if result is not None]
 

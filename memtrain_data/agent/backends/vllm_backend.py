@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from memtrain_data.agent.backends.base import Generation
+from memtrain_data.agent.backends.base import Generation, trim_reply
+from memtrain_data.agent.templates import reply_prefill
 from memtrain_data.errors import MissingDependencyError
 
 
@@ -67,15 +68,25 @@ class VLLMBackend:
             )
             for row in range(len(conversations))
         ]
-        outputs = self.llm.chat(conversations, sampling_params=params, use_tqdm=False)
-        generations: list[Generation] = []
-        for output in outputs:
-            completion = output.outputs[0]
-            generations.append(
-                Generation(
-                    text=completion.text.strip(),
+        # `LLM.chat` renders a whole call one way: prefilled replies (answer_prefix) and ordinary
+        # ones go in separate calls, and come back in the caller's order.
+        generations: list[Generation | None] = [None] * len(conversations)
+        for prefilled in (False, True):
+            rows = [row for row, c in enumerate(conversations) if bool(reply_prefill(c)) == prefilled]
+            if not rows:
+                continue
+            outputs = self.llm.chat(
+                [conversations[row] for row in rows],
+                sampling_params=[params[row] for row in rows],
+                use_tqdm=False,
+                add_generation_prompt=not prefilled,
+                continue_final_message=prefilled,
+            )
+            for row, output in zip(rows, outputs, strict=True):
+                completion = output.outputs[0]
+                generations[row] = Generation(
+                    text=trim_reply(completion.text, conversations[row]),
                     prompt_ids=list(output.prompt_token_ids or []),
                     completion_ids=list(completion.token_ids),
                 )
-            )
-        return generations
+        return [generation for generation in generations if generation is not None]

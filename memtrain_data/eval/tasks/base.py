@@ -70,9 +70,7 @@ def turn_records(trajectory: Trajectory) -> list[dict[str, Any]]:
     records: list[dict[str, Any]] = []
     for turn in trajectory.turns:
         memory = trajectory.memories[turn.step] if turn.kind == "update" else trajectory.memories[-1]
-        records.append(
-            {"kind": turn.kind, "step": turn.step, "memory": memory, "completion": turn.completion}
-        )
+        records.append({"kind": turn.kind, "step": turn.step, "memory": memory, "completion": turn.reply})
     return records
 
 
@@ -175,7 +173,8 @@ class EvalTask:
             if limit is not None:
                 frame = count_tokens(
                     context.tokenizer,
-                    context.templates.full_context.format(problem=example.problem, context=""),
+                    context.templates.full_context.format(problem=example.problem, context="")
+                    + context.templates.answer_prefix,
                 )
                 room = limit - config.response_tokens - frame - _CHAT_TEMPLATE_MARGIN
                 if count_tokens(context.tokenizer, document) > room:
@@ -201,12 +200,14 @@ class EvalTask:
             seed=config.seed,
         )
         from memtrain_data.agent.answers import extract_boxed
+        from memtrain_data.agent.templates import reply_prefill
 
         records: list[dict[str, Any]] = []
         for index, example in enumerate(examples):
             for sample in range(config.num_samples):
-                generation = generations[index * config.num_samples + sample]
-                prediction = extract_boxed(generation.text)
-                turns = [{"kind": "full_context", "step": 1, "memory": None, "completion": generation.text}]
+                row = index * config.num_samples + sample
+                reply = reply_prefill(conversations[row]) + generations[row].text
+                prediction = extract_boxed(reply)
+                turns = [{"kind": "full_context", "step": 1, "memory": None, "completion": reply}]
                 records.append(self.record(example, sample, prediction, turns, truncated=truncated[index]))
         return records

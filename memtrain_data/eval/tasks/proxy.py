@@ -191,7 +191,7 @@ class ProxyTask(EvalTask):
             steps=[step for _, _, step, _ in chosen],
         )
         for (trajectory, example, step, probe), (turn,) in zip(chosen, recall_turns, strict=True):
-            prediction = extract_boxed(turn.completion)
+            prediction = extract_boxed(turn.reply)
             records.append(
                 {
                     "id": example.id,
@@ -211,7 +211,7 @@ class ProxyTask(EvalTask):
                             "kind": "recall",
                             "step": step,
                             "memory": trajectory.memories[step],
-                            "completion": turn.completion,
+                            "completion": turn.reply,
                         }
                     ],
                 }

@@ -98,3 +98,18 @@ def test_the_memory_loop_runs_over_http(server) -> None:
     assert len(state.requests) == 3 + 2  # three update turns, two final turns
     assert trajectories[0].memories[1].startswith("echo: ")
     assert "It opened in 1889." in trajectories[0].memories[1]
+
+
+def test_a_prefilled_reply_asks_the_server_to_continue_it(server) -> None:
+    state, url = server
+    state.reply = lambda body: " Ostra} " if body["messages"][-1]["role"] == "assistant" else "notes"
+    prefilled = [*conversation("Who keeps the lighthouse?"), {"role": "assistant", "content": "\\boxed{"}]
+    out = OpenAIBackend("m", base_url=url).generate([prefilled, conversation("plain")], max_new_tokens=4)
+    # The continuation keeps its leading space; trailing space goes as for any reply.
+    assert [g.text for g in out] == [" Ostra}", "notes"]
+    by_last_role = {r["messages"][-1]["role"]: r for r in state.requests}
+    assert by_last_role["assistant"]["continue_final_message"] is True
+    assert by_last_role["assistant"]["add_generation_prompt"] is False
+    # An ordinary request carries neither extension, so any OpenAI-compatible server takes it.
+    assert "continue_final_message" not in by_last_role["user"]
+    assert "add_generation_prompt" not in by_last_role["user"]

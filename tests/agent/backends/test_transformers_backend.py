@@ -37,3 +37,22 @@ def test_sampling_with_a_seed_is_reproducible_and_rows_differ(tiny_backend) -> N
 
 def test_empty_input_makes_no_model_call(tiny_backend) -> None:
     assert tiny_backend.generate([], max_new_tokens=4) == []
+
+
+PREFILLED = [*CONVERSATIONS[1], {"role": "assistant", "content": "The answer is"}]
+
+
+def test_a_prefilled_reply_is_rendered_open_so_the_model_continues_it(tiny_backend) -> None:
+    ids = tiny_backend.render(PREFILLED)
+    text = tiny_backend.tokenizer.decode(ids)
+    # The generation prompt, then the prefill, and no end-of-turn after it.
+    assert text == "<|im_start|>user\nShort.<|im_end|>\n<|im_start|>assistant\nThe answer is"
+    assert ids[: len(tiny_backend.render(CONVERSATIONS[1]))] == tiny_backend.render(CONVERSATIONS[1])
+
+
+def test_a_prefilled_generation_returns_only_the_continuation(tiny_backend) -> None:
+    [generation] = tiny_backend.generate([PREFILLED], max_new_tokens=5)
+    assert generation.prompt_ids == tiny_backend.render(PREFILLED)
+    decoded = tiny_backend.tokenizer.decode(generation.completion_ids, skip_special_tokens=True)
+    # Leading space kept, so that prefill + continuation reads as the model wrote it.
+    assert generation.text == decoded.rstrip()
