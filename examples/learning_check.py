@@ -37,8 +37,10 @@ def train_command(output: Path, learning_rate: float, args: argparse.Namespace) 
         "--temperature", str(args.temperature),
         "--max-steps", str(args.steps),
         "--resample-tries", str(args.resample_tries),
-        "--per-device-train-batch-size", str(args.episodes_per_step * args.g1),
-        "--gradient-accumulation-steps", "1",
+        # One optimizer step per generation batch, its rows trained in --micro-steps slices (the
+        # activations of all rows of a step at once do not fit in 24 GiB twice).
+        "--per-device-train-batch-size", str(args.episodes_per_step * args.g1 // args.micro_steps),
+        "--gradient-accumulation-steps", str(args.micro_steps),
         "--learning-rate", str(learning_rate),
         "--beta", "0",  # no reference model: saves a forward pass per step on CPU
         "--save-strategy", "no",
@@ -96,12 +98,15 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--output", type=Path, default=Path("runs/learning-check"))
     parser.add_argument("--model", default=MODEL, help="policy to train (a local folder or Hub id)")
-    parser.add_argument("--steps", type=int, default=8)
+    parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--episodes", type=int, default=64, help="toy episodes generated")
     parser.add_argument("--episodes-per-step", type=int, default=2)
     parser.add_argument("--g1", type=int, default=8)
     parser.add_argument("--g2", type=int, default=4)
     parser.add_argument("--learning-rate", type=float, default=1e-4)
+    parser.add_argument(
+        "--micro-steps", type=int, default=4, help="slices of a step's rows, trained one after another (memory)"
+    )
     parser.add_argument(
         "--temperature", type=float, default=0.7, help="sampling temperature (1.0 makes a 135M model ramble)"
     )
@@ -109,6 +114,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--report", action="store_true", help="only write the report of existing runs")
     args = parser.parse_args(argv)
+    if (args.episodes_per_step * args.g1) % args.micro_steps:
+        parser.error("--micro-steps must divide --episodes-per-step × --g1")
 
     if not args.report:
         args.output.mkdir(parents=True, exist_ok=True)

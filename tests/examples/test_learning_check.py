@@ -43,7 +43,7 @@ def test_one_command_runs_both_and_writes_the_table_and_plot(tiny_model_dir: Pat
     output = tmp_path / "check"
     script.main(
         ["--output", str(output), "--model", str(tiny_model_dir), "--steps", "1", "--episodes", "4",
-         "--episodes-per-step", "1", "--g1", "2", "--g2", "2", "--resample-tries", "0"]
+         "--episodes-per-step", "1", "--g1", "2", "--g2", "2", "--resample-tries", "0", "--micro-steps", "2"]
     )  # fmt: skip
     logged = {}
     for run in ("trained", "control"):
