@@ -8,8 +8,11 @@ move), side by side, then writes a per-step table of end-to-end EM and recall EM
 The toy episodes (memtrain_data/train/toy.py) state a made-up lighthouse keeper (the answer) and
 town (the recall target) once, in the first chunk; the last chunk calls the keeper [MASK]. The
 EMs are those of each step's own rollouts (sampled at --temperature), before that step's update.
+After training, both saved models are scored on --eval-episodes toy episodes of another seed
+(OUT/heldout.json, a second table).
 
     python examples/learning_check.py --output runs/learning-check            # both runs, then the report
+    python examples/learning_check.py --output runs/learning-check --evaluate # score existing runs, report
     python examples/learning_check.py --output runs/learning-check --report   # report existing runs only
 """
 
@@ -24,6 +27,9 @@ from pathlib import Path
 
 MODEL = "HuggingFaceTB/SmolLM2-135M-Instruct"
 TEMPLATES = Path(__file__).with_name("learning-check-templates.yaml")
+CHUNK_TOKENS, MEMORY_TOKENS, RESPONSE_TOKENS = 64, 32, 32
+# Held-out toy episodes come from another seed than the training set's (same name lists, other pairs).
+HELDOUT_SEED_OFFSET = 1_000
 
 
 def train_command(output: Path, learning_rate: float, args: argparse.Namespace) -> list[str]:
@@ -33,7 +39,8 @@ def train_command(output: Path, learning_rate: float, args: argparse.Namespace) 
         "--templates", str(TEMPLATES),
         "--max-episodes", str(args.episodes),
         "--g1", str(args.g1), "--g2", str(args.g2),
-        "--chunk-tokens", "64", "--memory-tokens", "32", "--response-tokens", "32",
+        "--chunk-tokens", str(CHUNK_TOKENS), "--memory-tokens", str(MEMORY_TOKENS),
+        "--response-tokens", str(RESPONSE_TOKENS),
         "--temperature", str(args.temperature),
         "--max-steps", str(args.steps),
         "--resample-tries", str(args.resample_tries),
@@ -56,6 +63,53 @@ def read_metrics(run: Path) -> list[dict[str, float]]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
+def evaluate_heldout(run: Path, args: argparse.Namespace) -> dict[str, float]:
+    """EMs of a finished run's saved model on toy episodes it never trained on, sampled as in training.
+
+    Also how often the memory the answer turn reads still holds the keeper (final) or the town
+    (recall): what the memory has learned to carry, whether or not the answer turn then names it.
+    """
+    from memtrain_data.agent.backends.transformers_backend import TransformersBackend
+    from memtrain_data.agent.budgets import AgentBudgets
+    from memtrain_data.agent.templates import PromptTemplates
+    from memtrain_data.train.rollout import RolloutSettings, rollout_episodes
+    from memtrain_data.train.toy import toy_episodes
+
+    backend = TransformersBackend.from_pretrained(str(run), batch_size=64)
+    settings = RolloutSettings(
+        g1=args.eval_samples,
+        g2=args.eval_samples,
+        budgets=AgentBudgets(chunk_tokens=CHUNK_TOKENS, memory_tokens=MEMORY_TOKENS, response_tokens=RESPONSE_TOKENS),
+        templates=PromptTemplates.from_file(TEMPLATES),
+        temperature=args.temperature,
+        seed=args.seed,
+    )
+    episodes = toy_episodes(args.eval_episodes, seed=args.seed + HELDOUT_SEED_OFFSET)
+    rollouts = rollout_episodes(backend, episodes, settings, dynamic_sampling=False)
+    final = [em for rollout in rollouts for em in rollout.final_em]
+    recall = [reward for r in rollouts for group in r.recall_groups if group for reward in group.rewards]
+    keeper_kept = [
+        rollout.answers[0].lower() in trajectory.memories[-1].lower()
+        for rollout in rollouts
+        for trajectory in rollout.trajectories
+    ]
+    town_kept = [
+        group.target.lower() in trajectory.memories[group.step].lower()
+        for rollout in rollouts
+        for trajectory, group in zip(rollout.trajectories, rollout.recall_groups, strict=True)
+        if group is not None
+    ]
+    return {
+        "episodes": float(len(episodes)),
+        "e2e_em": sum(final) / len(final),
+        "imr_em": sum(recall) / len(recall),
+        "final_answers": float(len(final)),
+        "recall_answers": float(len(recall)),
+        "memory_holds_keeper": sum(keeper_kept) / len(keeper_kept),
+        "memory_holds_town": sum(town_kept) / len(town_kept),
+    }
+
+
 def report(output: Path) -> str:
     trained = read_metrics(output / "trained")
     control = read_metrics(output / "control")
@@ -70,6 +124,23 @@ def report(output: Path) -> str:
             f"| {index + 1} | {a['e2e_em']:.3f} | {b['e2e_em']:.3f} | {a['imr_em']:.3f} | {b['imr_em']:.3f} "
             f"| {a.get('groups_kept', 0):.0f} | {a.get('skipped_step', 0):.0f} |"
         )
+    heldout_path = output / "heldout.json"
+    if heldout_path.is_file():
+        heldout = json.loads(heldout_path.read_text())
+        a, b = heldout["trained"], heldout["control"]
+        lines += [
+            "",
+            f"Held out: {a['episodes']:.0f} toy episodes never trained on, {a['final_answers']:.0f} final and "
+            f"{a['recall_answers']:.0f} recall answers per model.",
+            "",
+            "| model | e2e EM | recall EM | last memory holds the keeper | recall memory holds the town |",
+            "|---|---:|---:|---:|---:|",
+        ]
+        for name, row in (("trained", a), ("lr = 0 control", b)):
+            lines.append(
+                f"| {name} | {row['e2e_em']:.3f} | {row['imr_em']:.3f} | {row['memory_holds_keeper']:.3f} "
+                f"| {row['memory_holds_town']:.3f} |"
+            )
     table = "\n".join(lines) + "\n"
     (output / "table.md").write_text(table)
     if steps:
@@ -112,12 +183,15 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--resample-tries", type=int, default=2, help="dynamic-sampling refill rounds (CPU cost)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--eval-episodes", type=int, default=32, help="held-out toy episodes scored after training")
+    parser.add_argument("--eval-samples", type=int, default=4, help="G1 and G2 of the held-out scoring")
+    parser.add_argument("--evaluate", action="store_true", help="score and report existing runs (no training)")
     parser.add_argument("--report", action="store_true", help="only write the report of existing runs")
     args = parser.parse_args(argv)
     if (args.episodes_per_step * args.g1) % args.micro_steps:
         parser.error("--micro-steps must divide --episodes-per-step × --g1")
 
-    if not args.report:
+    if not args.report and not args.evaluate:
         args.output.mkdir(parents=True, exist_ok=True)
         # Two runs share the machine: one torch thread pool each, sized to half the cores, so they
         # do not oversubscribe it (and neither gets ahead of the other).
@@ -140,6 +214,9 @@ def main(argv: list[str] | None = None) -> None:
         for name, process in runs.items():
             if process.wait() != 0:
                 sys.exit(f"the {name} run failed: see {args.output / f'{name}.log'}")
+    if not args.report:
+        heldout = {name: evaluate_heldout(args.output / name, args) for name in ("trained", "control")}
+        (args.output / "heldout.json").write_text(json.dumps(heldout, indent=1) + "\n")
     print(report(args.output), end="")
 
 

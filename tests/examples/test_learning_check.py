@@ -43,7 +43,7 @@ def test_one_command_runs_both_and_writes_the_table_and_plot(tiny_model_dir: Pat
     output = tmp_path / "check"
     script.main(
         ["--output", str(output), "--model", str(tiny_model_dir), "--steps", "1", "--episodes", "4",
-         "--episodes-per-step", "1", "--g1", "2", "--g2", "2", "--resample-tries", "0", "--micro-steps", "2"]
+         "--episodes-per-step", "1", "--g1", "2", "--g2", "2", "--resample-tries", "0", "--micro-steps", "2", "--eval-episodes", "2", "--eval-samples", "2"]
     )  # fmt: skip
     logged = {}
     for run in ("trained", "control"):
@@ -54,5 +54,12 @@ def test_one_command_runs_both_and_writes_the_table_and_plot(tiny_model_dir: Pat
         )
     table = (output / "table.md").read_text().splitlines()
     assert table[0].startswith("| step | e2e EM (lr) | e2e EM (lr 0)")
-    assert len(table) == 2 + min(len(logged["trained"]), len(logged["control"]))
+    step_rows = [line for line in table if line.startswith("| ") and line.split("|")[1].strip().isdigit()]
+    assert len(step_rows) == min(len(logged["trained"]), len(logged["control"]))
     assert (output / "learning_check.png").stat().st_size > 0
+    # Both saved models are scored on held-out toy episodes: 2 episodes x G1 2 finals, x G2 2 recalls.
+    heldout = json.loads((output / "heldout.json").read_text())
+    for name in ("trained", "control"):
+        assert heldout[name]["final_answers"] == 4 and heldout[name]["recall_answers"] == 8
+        assert 0 <= heldout[name]["e2e_em"] <= 1 and 0 <= heldout[name]["memory_holds_town"] <= 1
+    assert "| lr = 0 control |" in (output / "table.md").read_text()
