@@ -72,7 +72,7 @@ def evaluate_heldout(run: Path, args: argparse.Namespace) -> dict[str, float]:
     from memtrain_data.agent.backends.transformers_backend import TransformersBackend
     from memtrain_data.agent.budgets import AgentBudgets
     from memtrain_data.agent.templates import PromptTemplates
-    from memtrain_data.train.rollout import RolloutSettings, rollout_episodes
+    from memtrain_data.train.rollout import RolloutSettings, rollout_episodes, rollout_metrics
     from memtrain_data.train.toy import toy_episodes
 
     backend = TransformersBackend.from_pretrained(str(run), batch_size=64)
@@ -86,8 +86,7 @@ def evaluate_heldout(run: Path, args: argparse.Namespace) -> dict[str, float]:
     )
     episodes = toy_episodes(args.eval_episodes, seed=args.seed + HELDOUT_SEED_OFFSET)
     rollouts = rollout_episodes(backend, episodes, settings, dynamic_sampling=False)
-    final = [em for rollout in rollouts for em in rollout.final_em]
-    recall = [reward for r in rollouts for group in r.recall_groups if group for reward in group.rewards]
+    metrics = rollout_metrics(rollouts, backend.tokenizer)
     keeper_kept = [
         rollout.answers[0].lower() in trajectory.memories[-1].lower()
         for rollout in rollouts
@@ -101,10 +100,11 @@ def evaluate_heldout(run: Path, args: argparse.Namespace) -> dict[str, float]:
     ]
     return {
         "episodes": float(len(episodes)),
-        "e2e_em": sum(final) / len(final),
-        "imr_em": sum(recall) / len(recall),
-        "final_answers": float(len(final)),
-        "recall_answers": float(len(recall)),
+        "e2e_em": metrics["e2e_em"],
+        "imr_em": metrics["imr_em"],
+        "memory_tokens": metrics["memory_tokens"],
+        "final_answers": float(len(keeper_kept)),
+        "recall_answers": float(len(town_kept) * settings.g2),
         "memory_holds_keeper": sum(keeper_kept) / len(keeper_kept),
         "memory_holds_town": sum(town_kept) / len(town_kept),
     }
