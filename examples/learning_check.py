@@ -5,8 +5,8 @@ learning rate and once with learning rate 0 (the control: same rollouts machiner
 move), side by side, then writes a per-step table of end-to-end EM and recall EM for both runs
 (Markdown, on stdout and in OUT/table.md) and a plot (OUT/learning_check.png).
 
-The toy episodes (memtrain_data/train/toy.py) state a made-up lighthouse keeper (the answer) and
-town (the recall target) once, in the first chunk; the last chunk calls the keeper [MASK]. The
+The toy episodes (memtrain_data/train/toy.py) state a made-up town (the recall target, chunk 0)
+and lighthouse keeper (the answer, chunk 1) once each; the last chunk calls the keeper [MASK]. The
 EMs are those of each step's own rollouts (sampled at --temperature), before that step's update.
 After training, both saved models are scored on --eval-episodes toy episodes of another seed
 (OUT/heldout.json, a second table).
@@ -110,6 +110,18 @@ def evaluate_heldout(run: Path, args: argparse.Namespace) -> dict[str, float]:
     }
 
 
+def two_proportion_z(hits_a: float, total_a: float, hits_b: float, total_b: float) -> float:
+    """z of the difference between two success rates (pooled two-proportion test); 0 when undefined.
+
+    Above about 2 the gap is unlikely to be sampling noise alone (two-sided p < 0.05).
+    """
+    pooled = (hits_a + hits_b) / (total_a + total_b)
+    variance = pooled * (1 - pooled) * (1 / total_a + 1 / total_b)
+    if variance <= 0:
+        return 0.0
+    return (hits_a / total_a - hits_b / total_b) / variance**0.5
+
+
 def report(output: Path) -> str:
     trained = read_metrics(output / "trained")
     control = read_metrics(output / "control")
@@ -123,6 +135,16 @@ def report(output: Path) -> str:
         lines.append(
             f"| {index + 1} | {a['e2e_em']:.3f} | {b['e2e_em']:.3f} | {a['imr_em']:.3f} | {b['imr_em']:.3f} "
             f"| {a.get('groups_kept', 0):.0f} | {a.get('skipped_step', 0):.0f} |"
+        )
+    if steps:
+        mean = {
+            (run, key): sum(row[key] for row in rows[:steps]) / steps
+            for run, rows in (("trained", trained), ("control", control))
+            for key in ("e2e_em", "imr_em")
+        }
+        lines.append(
+            f"| mean | {mean['trained', 'e2e_em']:.3f} | {mean['control', 'e2e_em']:.3f} "
+            f"| {mean['trained', 'imr_em']:.3f} | {mean['control', 'imr_em']:.3f} | | |"
         )
     heldout_path = output / "heldout.json"
     if heldout_path.is_file():
@@ -141,6 +163,13 @@ def report(output: Path) -> str:
                 f"| {name} | {row['e2e_em']:.3f} | {row['imr_em']:.3f} | {row['memory_holds_keeper']:.3f} "
                 f"| {row['memory_holds_town']:.3f} |"
             )
+        e2e_z = two_proportion_z(
+            a["e2e_em"] * a["final_answers"], a["final_answers"], b["e2e_em"] * b["final_answers"], b["final_answers"]
+        )
+        recall_z = two_proportion_z(
+            a["imr_em"] * a["recall_answers"], a["recall_answers"], b["imr_em"] * b["recall_answers"], b["recall_answers"]
+        )
+        lines += ["", f"Trained vs control, two-proportion z: end-to-end {e2e_z:.2f}, recall {recall_z:.2f}."]
     table = "\n".join(lines) + "\n"
     (output / "table.md").write_text(table)
     if steps:
@@ -171,17 +200,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--model", default=MODEL, help="policy to train (a local folder or Hub id)")
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--episodes", type=int, default=64, help="toy episodes generated")
-    parser.add_argument("--episodes-per-step", type=int, default=2)
+    parser.add_argument(
+        "--episodes-per-step", type=int, default=4, help="end-to-end groups per step (the signal the final answer learns from)"
+    )
     parser.add_argument("--g1", type=int, default=8)
-    parser.add_argument("--g2", type=int, default=4)
+    parser.add_argument("--g2", type=int, default=2)
     parser.add_argument("--learning-rate", type=float, default=1e-4)
     parser.add_argument(
-        "--micro-steps", type=int, default=4, help="slices of a step's rows, trained one after another (memory)"
+        "--micro-steps", type=int, default=8, help="slices of a step's rows, trained one after another (memory)"
     )
     parser.add_argument(
         "--temperature", type=float, default=0.7, help="sampling temperature (1.0 makes a 135M model ramble)"
     )
-    parser.add_argument("--resample-tries", type=int, default=2, help="dynamic-sampling refill rounds (CPU cost)")
+    parser.add_argument("--resample-tries", type=int, default=0, help="dynamic-sampling refill rounds (CPU cost)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--eval-episodes", type=int, default=32, help="held-out toy episodes scored after training")
     parser.add_argument("--eval-samples", type=int, default=4, help="G1 and G2 of the held-out scoring")

@@ -37,6 +37,17 @@ def test_the_check_templates_prefill_the_box_and_show_no_answer() -> None:
         assert "\\boxed{{}}" in text and normalize_answer(text.split("\\boxed{{")[1].split("}}")[0]) == ""
 
 
+def test_the_report_tests_the_heldout_gap_with_a_pooled_two_proportion_z() -> None:
+    script = load_script()
+    # By hand: pooled rate 32/256 = 0.125; standard error sqrt(0.125 * 0.875 * (2/128)) = 0.041340;
+    # difference 21/128 - 11/128 = 0.078125; z = 1.8898.
+    assert script.two_proportion_z(21, 128, 11, 128) == pytest.approx(1.8898, abs=1e-4)
+    assert script.two_proportion_z(11, 128, 21, 128) == pytest.approx(-1.8898, abs=1e-4)
+    # No variance (both all wrong, or both all right): no evidence either way.
+    assert script.two_proportion_z(0, 10, 0, 10) == 0.0
+    assert script.two_proportion_z(10, 10, 10, 10) == 0.0
+
+
 @pytest.mark.slow
 def test_one_command_runs_both_and_writes_the_table_and_plot(tiny_model_dir: Path, tmp_path: Path) -> None:
     script = load_script()
@@ -62,4 +73,6 @@ def test_one_command_runs_both_and_writes_the_table_and_plot(tiny_model_dir: Pat
     for name in ("trained", "control"):
         assert heldout[name]["final_answers"] == 4 and heldout[name]["recall_answers"] == 8
         assert 0 <= heldout[name]["e2e_em"] <= 1 and 0 <= heldout[name]["memory_holds_town"] <= 1
-    assert "| lr = 0 control |" in (output / "table.md").read_text()
+    report = (output / "table.md").read_text()
+    assert "| lr = 0 control |" in report and "two-proportion z" in report
+    assert any(line.startswith("| mean |") for line in table)
