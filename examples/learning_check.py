@@ -24,6 +24,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from statistics import fmean
 
 MODEL = "HuggingFaceTB/SmolLM2-135M-Instruct"
 TEMPLATES = Path(__file__).with_name("learning-check-templates.yaml")
@@ -137,15 +138,8 @@ def report(output: Path) -> str:
             f"| {a.get('groups_kept', 0):.0f} | {a.get('skipped_step', 0):.0f} |"
         )
     if steps:
-        mean = {
-            (run, key): sum(row[key] for row in rows[:steps]) / steps
-            for run, rows in (("trained", trained), ("control", control))
-            for key in ("e2e_em", "imr_em")
-        }
-        lines.append(
-            f"| mean | {mean['trained', 'e2e_em']:.3f} | {mean['control', 'e2e_em']:.3f} "
-            f"| {mean['trained', 'imr_em']:.3f} | {mean['control', 'imr_em']:.3f} | | |"
-        )
+        means = [fmean(row[key] for row in rows[:steps]) for key in ("e2e_em", "imr_em") for rows in (trained, control)]
+        lines.append("| mean | " + " | ".join(f"{value:.3f}" for value in means) + " | | |")
     heldout_path = output / "heldout.json"
     if heldout_path.is_file():
         heldout = json.loads(heldout_path.read_text())
@@ -163,11 +157,9 @@ def report(output: Path) -> str:
                 f"| {name} | {row['e2e_em']:.3f} | {row['imr_em']:.3f} | {row['memory_holds_keeper']:.3f} "
                 f"| {row['memory_holds_town']:.3f} |"
             )
-        e2e_z = two_proportion_z(
-            a["e2e_em"] * a["final_answers"], a["final_answers"], b["e2e_em"] * b["final_answers"], b["final_answers"]
-        )
-        recall_z = two_proportion_z(
-            a["imr_em"] * a["recall_answers"], a["recall_answers"], b["imr_em"] * b["recall_answers"], b["recall_answers"]
+        e2e_z, recall_z = (
+            two_proportion_z(a[rate] * a[count], a[count], b[rate] * b[count], b[count])
+            for rate, count in (("e2e_em", "final_answers"), ("imr_em", "recall_answers"))
         )
         lines += ["", f"Trained vs control, two-proportion z: end-to-end {e2e_z:.2f}, recall {recall_z:.2f}."]
     table = "\n".join(lines) + "\n"
