@@ -10,7 +10,9 @@ A passage is a run of consecutive paragraphs of one section, `min_words` to `max
   passage when that stays within `max_words`, and is otherwise carried to the next section;
   at the end of the article it is dropped (counted by the step);
 * a paragraph longer than `max_words` is cut at sentence ends into the fewest pieces that fit,
-  of about equal length; a single sentence longer than `max_words` is cut between words.
+  of about equal length; a single sentence longer than `max_words` is cut between words. A line
+  break always ends a sentence, and the pieces keep the paragraph's line breaks, so a long list
+  is cut into runs of whole items, one per line, whose names never run together.
 
 Sections come from the extractor (`SECTION_STARTS_KEY`: the index of each paragraph that
 follows a heading); text without them is one section. Every step is linear in the length of
@@ -49,30 +51,41 @@ _ABBREVIATIONS: frozenset[str] = frozenset({
 })  # fmt: skip
 _LONGEST_ABBREVIATION = max(len(word) for word in _ABBREVIATIONS)
 _WORD_BEFORE = re.compile(r"[^\s(]*\Z")
+_Sentence = tuple[str, str]  # (separator before it: "\n" or " ", sentence)
 
 
 def split_sentences(text: str) -> list[str]:
     """Split text into sentences with a light regex; never inside a word.
 
-    Abbreviations ("Dr.", "c.", "U.S.") and initials ("J. R. Tolkien") do not end a sentence.
+    Abbreviations ("Dr.", "c.", "U.S.") and initials ("J. R. Tolkien") do not end a sentence;
+    a line break (between list items) always does.
 
     >>> split_sentences("Dr. Vell founded it in 1871. It closed in 1904.")
     ['Dr. Vell founded it in 1871.', 'It closed in 1904.']
     """
-    sentences: list[str] = []
-    for line in text.split("\n"):  # a line break (between list items) always ends a sentence
+    return [sentence for _, sentence in _sentences(text)]
+
+
+def _sentences(text: str) -> Iterator[_Sentence]:
+    """`split_sentences`, each sentence with the separator that goes before it when joined again.
+
+    The separator is "\\n" for the first sentence of a line and " " for the others, so a piece
+    of a paragraph keeps its list items one per line instead of running their names together.
+    """
+    for line in text.split("\n"):
+        separator = "\n"
         start = 0
         for end in _SENTENCE_END.finditer(line):
             if line[end.start()] == "." and _is_abbreviation(line, end.start()):
                 continue
             sentence = line[start : end.end()].strip()
             if sentence:
-                sentences.append(sentence)
+                yield separator, sentence
+                separator = " "
             start = end.end()
         rest = line[start:].strip()
         if rest:
-            sentences.append(rest)
-    return sentences
+            yield separator, rest
 
 
 def _is_abbreviation(text: str, period: int) -> bool:
@@ -204,26 +217,26 @@ def _cut_long(paragraph: str, n_words: int, min_words: int, max_words: int) -> l
     """Cut at sentence ends into ceil(n/max) pieces of about n/pieces words each, with their word counts.
 
     A piece under `min_words` (a short sentence between two long ones) joins a neighbour when
-    that stays within `max_words`, and is otherwise kept as it is.
+    that stays within `max_words`, and is otherwise kept as it is. Line breaks are kept.
     """
     target = n_words / math.ceil(n_words / max_words)
-    pieces: list[tuple[list[str], int]] = []
-    current: list[str] = []
+    pieces: list[tuple[list[_Sentence], int]] = []
+    current: list[_Sentence] = []
     current_words = 0
-    for sentence in split_sentences(paragraph):
+    for separator, sentence in _sentences(paragraph):
         words = sentence.split()
-        if len(words) > max_words:  # one run-on sentence (or a list without full stops)
+        if len(words) > max_words:  # one run-on sentence (or a list item without full stops)
             if current:
                 pieces.append((current, current_words))
                 current, current_words = [], 0
             for i in range(0, len(words), max_words):
                 chunk = words[i : i + max_words]
-                pieces.append(([" ".join(chunk)], len(chunk)))
+                pieces.append(([(separator if i == 0 else " ", " ".join(chunk))], len(chunk)))
             continue
         if current and (current_words + len(words) > max_words or current_words >= target):
             pieces.append((current, current_words))
             current, current_words = [], 0
-        current.append(sentence)
+        current.append((separator, sentence))
         current_words += len(words)
     if current:
         pieces.append((current, current_words))
@@ -231,10 +244,10 @@ def _cut_long(paragraph: str, n_words: int, min_words: int, max_words: int) -> l
 
 
 def _join_short_pieces(
-    pieces: Sequence[tuple[list[str], int]], min_words: int, max_words: int
+    pieces: Sequence[tuple[list[_Sentence], int]], min_words: int, max_words: int
 ) -> list[tuple[str, int]]:
     """Join pieces under `min_words` to the previous piece when both fit; linear (lists, not strings, grow)."""
-    joined: list[tuple[list[str], int]] = []
+    joined: list[tuple[list[_Sentence], int]] = []
     for sentences, piece_words in pieces:
         previous_words = joined[-1][1] if joined else 0
         one_is_short = piece_words < min_words or 0 < previous_words < min_words
@@ -243,7 +256,8 @@ def _join_short_pieces(
             joined[-1] = (joined[-1][0], previous_words + piece_words)
         else:
             joined.append((list(sentences), piece_words))
-    return [(" ".join(sentences), n_words) for sentences, n_words in joined]
+    # each sentence after its separator; the piece's first separator is dropped
+    return [("".join(itertools.chain.from_iterable(sentences))[1:], n_words) for sentences, n_words in joined]
 
 
 class PassageSplitter(PipelineStep):

@@ -102,6 +102,32 @@ def test_a_short_sentence_cut_off_a_long_paragraph_joins_a_neighbour_that_has_ro
     assert split_passages(f"{first} {second} {short}", min_words=20, max_words=100) == [first, f"{second} {short}"]
 
 
+def test_pieces_of_a_long_list_keep_one_item_per_line() -> None:
+    items = [f"Son{i} of Place{i}" for i in range(60)]  # 180 words and not one full stop
+    passages = split_passages("Sons of Hippolytus:\n" + "\n".join(items), min_words=20, max_words=100)
+    assert len(passages) == 2
+    assert "\n".join(passages).split("\n") == ["Sons of Hippolytus:", *items]
+
+
+def test_a_short_list_item_joined_to_a_neighbour_keeps_its_line() -> None:
+    first, second = sentence(30, "a"), sentence(75, "b")
+    # 108 words: packing gives 30 | 75 | 3, and the last item joins the 75 on a line of its own.
+    passages = split_passages(f"{first}\n{second}\nHippolytus of Sicyon", min_words=20, max_words=100)
+    assert passages == [first, f"{second}\nHippolytus of Sicyon"]
+
+
+def test_a_list_item_cut_between_words_keeps_the_line_break_after_it() -> None:
+    run_on = " ".join(f"word{i}" for i in range(150))
+    passages = split_passages(f"{sentence(10, 'a')}\n{run_on}\nClarus", min_words=5, max_words=100, target_words=5)
+    assert passages == [sentence(10, "a"), " ".join(run_on.split()[:100]), " ".join(run_on.split()[100:]) + "\nClarus"]
+
+
+def test_a_piece_joins_sentences_of_a_line_with_a_space_and_lines_with_a_line_break() -> None:
+    s = [sentence(20, f"w{i}") for i in range(7)]
+    text = f"{s[0]} {s[1]}\n{s[2]} {s[3]} {s[4]} {s[5]} {s[6]}"  # 140 words: two pieces of about 70
+    assert split_passages(text, min_words=20, max_words=100) == [f"{s[0]} {s[1]}\n{s[2]} {s[3]}", f"{s[4]} {s[5]} {s[6]}"]
+
+
 def test_every_word_is_kept_in_order_when_nothing_is_dropped() -> None:
     text = "\n\n".join([sentence(7, "a"), " ".join(sentence(15, f"b{i}") for i in range(20)), sentence(60, "c")])
     passages = split_passages(text, min_words=20, max_words=120)

@@ -11,11 +11,16 @@
 * kept as their text: link text (`[[a|b]]` → b, `[[a]]` → a, `[[a]]s` → as, `[[Foo (bar)|]]` → Foo),
   labelled external links (`[http://x label]` → label; bare and unlabelled URLs are dropped),
   the content of formatting tags (`<b>`, `<i>`, `<span>`, `<sup>`, `<small>`, `<blockquote>`,
-  `<nowiki>` …), bold/italic markup, list items (one per line), HTML entities (decoded),
+  `<nowiki>` …), bold/italic markup, HTML entities (decoded),
   `<math>` as its TeX source, and the inline templates that stand for words in a sentence
   (`{{convert}}` with its conversion, `{{coord}}`, `{{lang}}`, `{{angbr}}`, flag-style templates,
   `{{as of}}`, `{{birth date}}`, `{{nowrap}}`, `{{frac}}`, `{{chem}}` …): `_INLINE_TEMPLATES` is
   the table, one renderer per template name, and extending it is adding a line;
+* lists keep their structure, so the names of adjacent items never run together: list items
+  (`*`, `#`, `;`, `:`, `<li>`) stay one per line, and so do the lines after a line break
+  (`<br>` in any of its spellings, an HTML block such as `<div>` or `<p>`, a line of a
+  `<poem>`); in a template argument, which renders on one line, items and lines are joined with
+  "; ", and list templates (`{{hlist}}`, `{{plainlist}}`, `{{ubl}}` …) join theirs with ", ";
 * headings end a paragraph and are not text (`CleanPage.section_starts` records where each
   section starts); back-matter sections (References, Notes, See also, External links,
   Further reading, Bibliography, Sources, Editions …) are dropped whole; a lead-in sentence
@@ -25,12 +30,13 @@
 `clean_page` also lists the page's visible article links as (target, anchor text), for the
 pool's alias table.
 
-Output paragraphs are separated by a blank line ("\\n\\n"); inside a paragraph, list items are
-separated by "\\n". For speed, comments, refs, non-prose tags, back matter, tables, list and
-bold/italic markup and plain links are handled with regular expressions before
-mwparserfromhell parses what is left (templates, namespaced links, tags, external links,
-entities): its tokenizer spends most of its time on exactly those constructs (a wikilink
-costs it ~35 µs), and this cuts a page's parse from ~60 ms to ~6 ms on enwiki pages.
+Output paragraphs are separated by a blank line ("\\n\\n"); inside a paragraph, list items and
+lines after a line break are separated by "\\n". For speed, comments, refs, non-prose tags,
+back matter, tables, line breaks, list and bold/italic markup and plain links are handled with
+regular expressions before mwparserfromhell parses what is left (templates, namespaced links,
+tags, external links, entities): its tokenizer spends most of its time on exactly those
+constructs (a wikilink costs it ~35 µs), and this cuts a page's parse from ~60 ms to ~6 ms on
+enwiki pages.
 """
 
 from __future__ import annotations
@@ -129,9 +135,9 @@ _BEHAVIOUR_SWITCH = re.compile(r"__[A-Z]{2,}__")
 # the regex engine skip ahead, ~20x faster; `_prepare` puts a "\n" before the first line.
 _HEADING_LINE = re.compile(r"\n(={1,6})[ \t]*([^\n]+?)[ \t]*\1[ \t]*(?=\n|\Z)")
 _HEADING_MARKUP = re.compile(r"'{2,}|<[^>]*>|\[\[(?:[^|\]]*\|)?|\]\]")
-# `[[target]]` or `[[target|text]]` with no namespace, nesting or tags: by far the most common
-# node in articles, and cheap to resolve here.
-_PLAIN_LINK = re.compile(r"\[\[([^\[\]{}|<>\n:]+)(?:\|([^\[\]{}|<>\n]*))?\]\]([a-z]+)?")
+# `[[target]]` or `[[target|text]]` with no namespace, nesting or tags (nor a `<br>` in the
+# target, marked by then): by far the most common node in articles, and cheap to resolve here.
+_PLAIN_LINK = re.compile(r"\[\[([^\[\]{}|<>\n:\ue004]+)(?:\|([^\[\]{}|<>\n]*))?\]\]([a-z]+)?")
 # English Wikipedia's link trail: letters right after `]]` are shown as part of the link text.
 _LINK_TRAIL = re.compile(r"[a-z]+")
 _MATH = re.compile(r"<math\b[^<>]*?(?<!/)>((?:(?!<math\b).)*?)</math\s*>", re.S | re.I)
@@ -154,9 +160,19 @@ _SIMPLE_MATH = re.compile(r"[\w\s.,=+\-−×·/()<>:'|%]{1,60}")
 _LIST_ITEM = "\x1f"  # marks the start of a list item until paragraphs are assembled
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t\x1f]*\n")
 # NUL would end the C tokenizer's input early; the others are invisible or our list marker.
-_INVISIBLE = re.compile(r"[\x00\u200b\u200e\u200f\ufeff\x1f\ue001-\ue003\U000f0000-\U0010fffd]")
+_INVISIBLE = re.compile(r"[\x00\u200b\u200e\u200f\ufeff\x1f\ue001-\ue004\U000f0000-\U0010fffd]")
 _SECTION_MARK = "\ue002"  # a heading, until paragraphs are assembled
 _REMOVED_BLOCK = "\ue003"  # where a table or a block template was cut, until paragraphs are assembled
+# A line break (`<br>`, an HTML list item, a line of a poem), until paragraphs are assembled: the
+# text after it starts a line, so the items it separates never run together; in a template
+# argument, rendered on one line, it becomes "; ".
+_LINE_BREAK = "\ue004"
+_LINE_BREAK_TAG = re.compile(r"</?br\b[^<>]*>", re.I)  # <br>, <br/>, <br />, </br>, <br clear=all>
+_LINE_START = re.compile(r"(?:\n[ \t]*)?\ue004")  # a line break, with the newline that may already end its line
+_ITEM_BOUNDARY = re.compile(r"[\x1f\ue004]")  # where an item or a line of a template argument starts
+_POEM_LINE_END = re.compile(r"(?<!\n)\n(?!\n)")  # not a blank line: a poem's stanzas stay paragraphs
+# HTML tags that MediaWiki shows as a block of their own: their content starts a line, and so does what follows.
+_BLOCK_TAGS: frozenset[str] = frozenset({"li", "dt", "dd", "ul", "ol", "dl", "div", "p", "center"})
 _SENTENCE_BREAK = re.compile(r"[.!?][\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])")
 # A link's visible text is wrapped in markers while the page is cleaned: a start marker that
 # numbers the link (a plane-15 private-use character, chr(_LINK_BASE + n)) and `_LINK_END`, so
@@ -170,7 +186,7 @@ _LINK_MARKERS = re.compile(r"[\ue001\U000f0000-\U000ffffd]")
 _link_targets: ContextVar[list[str] | None] = ContextVar("memtrain_link_targets", default=None)
 _STRAY_TEMPLATE = re.compile(r"\{\{[^{}]*\}\}")
 _STRAY_BRACKETS = re.compile(r"\{\{|\}\}|\[\[|\]\]")
-_STRAY_TAG = re.compile(r"</?(?:ref|references|span|div|small|big|sup|sub|center|font|br|nowiki|onlyinclude|noinclude)\b[^<>]*>", re.I)
+_STRAY_TAG = re.compile(r"</?(?:ref|references|span|div|small|big|sup|sub|center|font|nowiki|onlyinclude|noinclude)\b[^<>]*>", re.I)
 _EMPTY_BRACKETS = re.compile(r"\([ ,;:–—\-/]*\)|\[ ?\]")
 _PUNCT_AFTER_OPEN = re.compile(r"([(\[])[ ,;:]*[,;:] ?")
 _PUNCT_BEFORE_CLOSE = re.compile(r"[,;:][ ,;:]*(?=[)\]])")
@@ -219,8 +235,8 @@ def clean_page(wikitext: str, title: str = "") -> CleanPage:
     A link is `(target, anchor)`: the namespace-0 target in normal form (see
     `memtrain_data.pipeline.aliases.normalize_target`) and the link's visible text as it reads in
     the clean text, link trail included (`[[dog]]s` → "dogs"). Links in dropped parts (references,
-    templates, captions, back matter), links to other namespaces or wikis, and links to a section
-    of the same page are not listed.
+    templates, captions, back matter), links to other namespaces or wikis, links to a section
+    of the same page, and links whose text a line break splits over two lines are not listed.
 
     >>> clean_page("A [[canada|Canadian]] [[dog]]s.").links
     [('Canada', 'Canadian'), ('Dog', 'dogs')]
@@ -244,6 +260,8 @@ def clean_page(wikitext: str, title: str = "") -> CleanPage:
         return CleanPage(marked, [], section_starts)
     links: list[tuple[str, str]] = []
     for match in _MARKED_LINK.finditer(marked):
+        if "\n" in match.group(2):  # a <br> in the link's text: no one anchor reads in the clean text
+            continue
         anchor = " ".join(_LINK_MARKERS.sub("", match.group(2)).split())
         if anchor:
             links.append((targets[ord(match.group(1)) - _LINK_BASE], anchor))
@@ -286,6 +304,8 @@ def _prepare(wikitext: str) -> str:
     if "__" in text:
         text = _BEHAVIOUR_SWITCH.sub("", text)
     text = _drop_back_matter(text)
+    if "<" in text:  # after headings are read, which never hold a break
+        text = _LINE_BREAK_TAG.sub(_LINE_BREAK, text)
     if "{{" in text:
         text = _drop_templates(text)
     if "{|" in text:
@@ -474,11 +494,22 @@ def _render(nodes: list[Node], out: list[str], title: str) -> None:
 
 
 def _render_str(code: Wikicode | None, title: str) -> str:
+    """`code` as one line of text: list items and lines broken by `<br>` are joined with "; "."""
+    return "; ".join(_render_items(code, title))
+
+
+def _render_items(code: Wikicode | None, title: str) -> list[str]:
+    """`code` as text, one entry per list item or line broken by `<br>` (nothing when empty)."""
     if code is None:
-        return ""
+        return []
     out: list[str] = []
     _render(code.nodes, out, title)
-    return " ".join("".join(out).split())
+    text = "".join(out)
+    if _LIST_ITEM not in text and _LINE_BREAK not in text:
+        line = " ".join(text.split())
+        return [line] if line else []
+    items = (" ".join(item.split()) for item in _ITEM_BOUNDARY.split(text))
+    return [item for item in items if item]
 
 
 def _render_link(link: Wikilink, out: list[str], title: str) -> bool:
@@ -536,8 +567,19 @@ def _render_tag(tag: Tag, out: list[str], title: str) -> None:
         return
     if name in _DROPPED_TAGS:
         return
-    if name == "br":
-        out.append(" ")
+    if name == "br":  # `_prepare` marks line breaks before parsing; this is one it missed
+        out.append(_LINE_BREAK)
+    elif name in _BLOCK_TAGS:
+        out.append(_LINE_BREAK)
+        # mwparserfromhell reads an unclosed `<li>` as self-closing: the break before its text is enough
+        if tag.contents is not None and not tag.self_closing:
+            _render(tag.contents.nodes, out, title)
+            out.append(_LINE_BREAK)
+    elif name == "poem":  # the poem extension shows every line of its text as a line
+        if tag.contents is not None:
+            lines: list[str] = []
+            _render(tag.contents.nodes, lines, title)
+            out.append(_POEM_LINE_END.sub(_LINE_BREAK, "".join(lines)))
     elif name == "hr":
         out.append("\n\n")
     elif name == "math":  # only left when `_prepare` could not pair it
@@ -672,6 +714,11 @@ def _joined(separator: str) -> Callable[[Template, str], str]:
     return lambda template, title: separator.join(arg for arg in _args(template, title) if arg)
 
 
+def _list_items(template: Template, title: str) -> str:
+    """{{hlist|A|B}}, {{plainlist|* A * B}} and {{ubl|A<br>B}} all show the items A and B: 'A, B'."""
+    return ", ".join(item for param in template.params if not param.showkey for item in _render_items(param.value, title))
+
+
 def _wrapped(before: str, after: str) -> Callable[[Template, str], str]:
     return lambda template, title: f"{before}{_first(template, title)}{after}"
 
@@ -758,7 +805,7 @@ _INLINE_TEMPLATES: dict[str, Callable[[Template, str], str]] = {
     **dict.fromkeys(["bracket", "brackets"], _wrapped("[", "]")),
     **dict.fromkeys(["flagu", "flag country", "flagg", "flag icon link"], _first),
     **dict.fromkeys(["flagathlete", "flagsport"], _flag_athlete),
-    **dict.fromkeys(["hlist", "flatlist", "ubl", "unbulleted list", "plainlist"], _joined(", ")),
+    **dict.fromkeys(["hlist", "flatlist", "ubl", "unbulleted list", "plainlist"], _list_items),
     **dict.fromkeys(["keypress", "key press"], _joined("+")),
     **dict.fromkeys(["nuclide2", "simplenuclide2", "nuclide", "simplenuclide"], _nuclide),
     **dict.fromkeys(["railgauge", "rail gauge", "track gauge"], _gauge),
@@ -771,7 +818,7 @@ _INLINE_TEMPLATES: dict[str, Callable[[Template, str], str]] = {
     "p.": _prefixed("p. "),
     "pp.": _prefixed("pp. "),
     **{name: _constant(text) for name, text in {
-        "eqm": " ⇌ ", "!": "|", "pipe": "|", "zwsp": "", "shy": "", "-": "", "bull": " • ", "times": "×",
+        "eqm": " ⇌ ", "!": "|", "pipe": "|", "zwsp": "", "shy": "", "-": "", "bull": " • ", "•": " • ", "times": "×",
         "degree": "°", "minus": "−", "plusminus": "±", "=)": "", "en dash": "–", "em dash": "—",
         "ndash": "–", "mdash": "—", "mdashb": "—", "snd": " – ", "spnd": " – ", "spaced ndash": " – ",
         "spaced en dash": " – ", "dot": " · ", "middot": "·", "·": " · ", "'": "'", "'s": "'s",
@@ -806,15 +853,18 @@ def _render_template(template: Template, title: str) -> str:
 
 def _assemble_paragraphs(rendered: str) -> tuple[str, list[int]]:
     """Blank lines and headings split paragraphs; plain lines join with a space (as MediaWiki
-    renders them), list items stay one per line. Also returns the index of each paragraph that
-    opens a section (the first one after a heading).
+    renders them), list items and lines after a line break stay one per line. Also returns the
+    index of each paragraph that opens a section (the first one after a heading).
 
     A lead-in (a sentence ending in ":") whose content was removed is dropped: one followed by a
     removed table or block template, or one that ends its section.
     """
     paragraphs: list[str] = []
     section_starts: list[int] = []
-    for block in _PARAGRAPH_BREAK.split(_tidy(rendered)):
+    rendered = _tidy(rendered)
+    if _LINE_BREAK in rendered:  # every line break opens a line, marked at its start
+        rendered = _LINE_START.sub("\n" + _LINE_BREAK, rendered)
+    for block in _PARAGRAPH_BREAK.split(rendered):
         if _SECTION_MARK in block:
             _drop_trailing_lead_in(paragraphs)
             if not section_starts or section_starts[-1] != len(paragraphs):
@@ -823,6 +873,9 @@ def _assemble_paragraphs(rendered: str) -> tuple[str, list[int]]:
         lines: list[str] = []
         previous_is_plain = False
         for raw_line in block.split("\n"):
+            after_break = raw_line.startswith(_LINE_BREAK)
+            if after_break:
+                raw_line = raw_line[1:]
             removed = _REMOVED_BLOCK in raw_line
             if removed:  # only a cut at the end of a line can take a lead-in's content
                 removed = raw_line.rstrip(" \t").endswith(_REMOVED_BLOCK)
@@ -835,8 +888,10 @@ def _assemble_paragraphs(rendered: str) -> tuple[str, list[int]]:
                 _drop_lead_in(lines)
                 previous_is_plain = bool(lines)
             if not line:
+                if after_break:  # "A<br>" then "B" on the next line: B still starts a line
+                    previous_is_plain = False
                 continue
-            if not is_item and previous_is_plain:
+            if not is_item and not after_break and previous_is_plain:
                 lines[-1] = f"{lines[-1]} {line}"
             else:
                 lines.append(line)
@@ -883,6 +938,7 @@ def _tidy(text: str) -> str:
     if "{{" in text or "}}" in text or "[[" in text or "]]" in text:
         text = _STRAY_BRACKETS.sub("", text)
     if "<" in text:
+        text = _LINE_BREAK_TAG.sub(_LINE_BREAK, text)  # `&lt;br&gt;`, only decoded above
         text = _STRAY_TAG.sub("", text)
     return text
 

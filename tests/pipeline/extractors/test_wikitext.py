@@ -168,8 +168,7 @@ def test_formatting_tags_keep_their_content() -> None:
     assert clean_wikitext(wikitext) == "Estavèl has two banks; H2O and x2, small under abbr a quote"
 
 
-def test_line_breaks_become_spaces_and_nowiki_text_is_kept() -> None:
-    assert clean_wikitext("Tarnvik<br/>on the Sela<br>river") == "Tarnvik on the Sela river"
+def test_nowiki_text_is_kept() -> None:
     assert clean_wikitext("The sign read <nowiki>'''closed'''</nowiki>.") == "The sign read '''closed'''."
 
 
@@ -217,6 +216,67 @@ def test_list_items_stay_one_per_line_within_a_paragraph() -> None:
     assert clean_wikitext(wikitext) == (
         "Products:\nIron spans of the King Aldric Bridge\nBoilers\nLanterns\nTerm\nDefinition\n\nAfter."
     )
+
+
+# --------------------------------------------------------------------------- list structure
+# Items of a list keep a separator, so the names of adjacent items never run together
+# ("Carnus Clarus Hippolytus of Sicyon" once reached an episode, and a mask covered half a name).
+
+
+@pytest.mark.parametrize("line_break", ["<br>", "<br/>", "<br />", "</br>", "<BR>", '<br clear="all">', "<br/ >"])
+def test_a_line_break_starts_a_new_line(line_break: str) -> None:
+    wikitext = f"The sons were [[Carnus]]{line_break}[[Clarus]]{line_break}Hippolytus of Sicyon."
+    assert clean_wikitext(wikitext) == "The sons were Carnus\nClarus\nHippolytus of Sicyon."
+
+
+def test_a_line_wrapped_after_a_line_break_joins_the_line_after_the_break() -> None:
+    assert clean_wikitext("Carnus<br>\nClarus, son\nof Apollo") == "Carnus\nClarus, son of Apollo"
+
+
+def test_a_line_break_in_a_template_argument_becomes_a_semicolon() -> None:
+    assert clean_wikitext("Sons: {{nowrap|Carnus<br>Clarus}}.") == "Sons: Carnus; Clarus."
+
+
+@pytest.mark.parametrize(
+    "wikitext",
+    [
+        "{{hlist|[[Carnus]]|[[Clarus]]|Hippolytus of Sicyon}}",
+        "{{ubl|[[Carnus]]|[[Clarus]]|Hippolytus of Sicyon}}",
+        "{{ubl|[[Carnus]]<br />[[Clarus]]|Hippolytus of Sicyon}}",
+        "{{plainlist|\n* [[Carnus]]\n* [[Clarus]]\n* Hippolytus of Sicyon\n}}",
+        "{{flatlist|\n* [[Carnus]]\n* [[Clarus]]\n* Hippolytus of Sicyon\n}}",
+    ],
+)
+def test_list_templates_separate_their_items_however_they_are_written(wikitext: str) -> None:
+    assert clean_wikitext(f"His sons were {wikitext}.") == "His sons were Carnus, Clarus, Hippolytus of Sicyon."
+
+
+@pytest.mark.parametrize(
+    "wikitext",
+    [
+        "<ul><li>[[Carnus]]</li><li>[[Clarus]]</li><li>Hippolytus of Sicyon</li></ul>",
+        "<ol>\n<li>[[Carnus]]</li>\n<li>[[Clarus]]</li>\n<li>Hippolytus of Sicyon</li>\n</ol>",
+        "<li>[[Carnus]]<li>[[Clarus]]<li>Hippolytus of Sicyon",
+        "<div>[[Carnus]]</div><div>[[Clarus]]</div><p>Hippolytus of Sicyon</p>",
+        "<center>[[Carnus]]</center><center>[[Clarus]]</center>Hippolytus of Sicyon",
+    ],
+)
+def test_html_list_items_and_blocks_start_a_line(wikitext: str) -> None:
+    assert clean_wikitext(f"Sons:{wikitext}") == "Sons:\nCarnus\nClarus\nHippolytus of Sicyon"
+
+
+def test_each_line_of_a_poem_stays_a_line_and_stanzas_stay_paragraphs() -> None:
+    wikitext = "<poem>O beautiful for spacious skies,\nFor amber waves of grain,\n\nAmerica! America!</poem>"
+    assert clean_wikitext(wikitext) == "O beautiful for spacious skies,\nFor amber waves of grain,\n\nAmerica! America!"
+
+
+def test_a_bullet_template_between_items_is_shown() -> None:
+    assert clean_wikitext("[[Carnus]]{{•}}[[Clarus]]{{bull}}Hippolytus") == "Carnus • Clarus • Hippolytus"
+
+
+def test_definition_list_terms_and_definitions_stay_one_per_line() -> None:
+    wikitext = ";[[Carnus]]\n:a seer of Acarnania\n; [[Clarus]] : son of Apollo"
+    assert clean_wikitext(wikitext) == "Carnus\na seer of Acarnania\nClarus: son of Apollo"
 
 
 def test_pages_with_nothing_readable_clean_to_an_empty_string() -> None:
@@ -433,6 +493,12 @@ def test_link_trails_and_links_rendered_by_the_parser_keep_their_anchor() -> Non
     page = clean_page("Two [[Star Trek: The Next Generation|''TNG'']]s and {{nowrap|[[New York City]]}}, and [[Boston|  the hub  ]].")
     assert page.text == "Two TNGs and New York City, and the hub."
     assert page.links == [("Star Trek: The Next Generation", "TNGs"), ("New York City", "New York City"), ("Boston", "the hub")]
+
+
+def test_a_link_shown_over_two_lines_is_not_listed() -> None:
+    page = clean_page("[[Carnus (seer)|Carnus<br>the seer]] and [[Clarus]] were sons.")
+    assert page.text == "Carnus\nthe seer and Clarus were sons."
+    assert page.links == [("Clarus", "Clarus")]
 
 
 def test_every_anchor_reads_in_the_clean_text() -> None:
