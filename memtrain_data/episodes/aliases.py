@@ -22,6 +22,10 @@ How an answer uses it (`AliasTable.resolve`, `AliasTable.forms`):
   that probability, such as demonyms (`[[Canada|Canadian]]`), which would give the answer away
   but are not the entity's name.
 - Lowercase anchors ("executive", "dogs") are never used: they are ordinary words.
+
+A surface that names two pages is no answer (`names_several_pages`): "Hippolytus" links to both
+"Hippolytus (son of Theseus)" and "Hippolytus of Rome", so the text alone does not say which
+entity was masked, and a reader who names the other one is not wrong.
 """
 
 from __future__ import annotations
@@ -42,6 +46,12 @@ ALIAS_COLUMNS: tuple[str, ...] = ("target", "alias", "kind", "count")
 ANCHOR_MIN_PROBABILITY = 0.5
 # A capitalised anchor resolves an answer surface to a page at this share or above.
 RESOLVE_MIN_PROBABILITY = 0.6
+# A surface names a second page when at least this share of its links, and at least
+# `AMBIGUOUS_MIN_LINKS` links, point to a page other than the one it names first: the commonest
+# reading is then wrong one time in five or more (`names_several_pages`).
+AMBIGUOUS_MIN_SHARE = 0.2
+# Fewer links than this to a second page are taken for a linking slip, not a second meaning.
+AMBIGUOUS_MIN_LINKS = 2
 # Redirect chains longer than this are left at the last hop (Wikipedia bots fix double redirects).
 MAX_REDIRECT_HOPS = 4
 # A page with more distinct forms than this keeps the most linked ones (a few giant pages).
@@ -297,3 +307,34 @@ class AliasTable:
             if len(result.names) + len(result.related) >= MAX_FORMS:
                 break
         return result
+
+
+def names_several_pages(aliases: AliasTable, surface: str) -> bool:
+    """Whether `surface` names two or more different pages, each with real weight.
+
+    The page it names first is the one it redirects to, else the page titled `surface`, else
+    the page its links point to most. It names several when, besides that page, some page gets
+    at least `AMBIGUOUS_MIN_SHARE` of the links whose anchor text is exactly `surface` and at
+    least `AMBIGUOUS_MIN_LINKS` of them: "Hippolytus" linked to the son of Theseus and to the
+    bishop of Rome, or a title ("Georgia") whose anchor also links strongly elsewhere. Links to
+    a redirect were counted for the page it leads to when the index was built, so a link to
+    "USA" and one to "United States" are links to one page here.
+
+    Meant for name answers: a lowercase surface is an ordinary word (False), and a year's links
+    ("[[1937 in film|1937]]") go to topics of the same date, so dates are better not asked.
+
+    >>> names_several_pages(AliasTable.empty(), "Hippolytus")
+    False
+    """
+    if not surface[:1].isupper() or not len(aliases):
+        return False
+    rows = aliases.rows_of_alias(surface)
+    redirect = next((row.target for row in rows if row.kind == "redirect"), None)
+    first = redirect or (surface if aliases.rows_of_target(surface) else None)
+    links = [row for row in rows if row.kind == "anchor"]
+    if first is None and links:
+        first = max(links, key=lambda row: (row.count, row.target)).target
+    return any(
+        row.target != first and row.count >= AMBIGUOUS_MIN_LINKS and row.probability >= AMBIGUOUS_MIN_SHARE
+        for row in links
+    )

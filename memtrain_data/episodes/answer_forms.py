@@ -62,6 +62,12 @@ def _had_the(text: str) -> bool:
     return text.split()[:1] in (["the"], ["The"]) and len(text.split()) > 1
 
 
+def bare_name(text: str) -> str:
+    """An entity span as a name: no leading "the", no trailing possessive ("the Goya's" → "Goya")."""
+    # spaCy keeps a possessive inside the span ("Francisco Goya's"): the name is without it.
+    return _POSSESSIVE.sub("", strip_the(text))
+
+
 def answer_candidates(
     pivot_text: str, entities: Sequence[Entity], answer_labels: Iterable[str], rejected: Counter[str] | None = None
 ) -> list[tuple[Entity, bool]]:
@@ -71,8 +77,7 @@ def answer_candidates(
     seen: set[str] = set()
     for entity in entities:
         had_the = _had_the(entity.text)
-        # spaCy keeps a possessive inside the span ("Francisco Goya's"): the name is without it.
-        surface = _POSSESSIVE.sub("", strip_the(entity.text))
+        surface = bare_name(entity.text)
         reason = span_junk_reason(surface)
         if reason is None and entity.label in NAME_LABELS:
             surface = whole_name(pivot_text, surface)

@@ -7,6 +7,7 @@ from memtrain_data.episodes.aliases import (
     build_alias_index,
     display_title,
     is_word_run_of,
+    names_several_pages,
     strip_the,
 )
 from memtrain_data.errors import InputError
@@ -73,3 +74,41 @@ def test_title_helpers() -> None:
     assert display_title("Mercury (planet)") == "Mercury" and display_title("The Beatles") == "Beatles"
     assert strip_the("the United States") == "United States" and strip_the("The") == "The"
     assert is_word_run_of("Rand", "Ayn Rand") and not is_word_run_of("Ran", "Ayn Rand")
+
+
+AMBIGUOUS_ALIASES: list[tuple[str, str, str, int]] = [
+    *ALIASES,
+    ("Hippolytus (son of Theseus)", "Hippolytus", "anchor", 5),
+    ("Hippolytus of Rome", "Hippolytus", "anchor", 4),
+    ("Paris", "Paris", "anchor", 50),
+    ("Paris, Texas", "Paris", "anchor", 3),
+    ("Bonn", "Bonn", "anchor", 3),
+    ("Bonn Zoo", "Bonn", "anchor", 1),
+    # "Georgia" is a page of its own (a redirect leads there), and its anchor mostly links elsewhere.
+    ("Georgia", "Georgia (disambiguation)", "redirect", 1),
+    ("Georgia (country)", "Georgia", "anchor", 6),
+]
+
+
+@pytest.fixture
+def ambiguous(tmp_path: Path) -> AliasTable:
+    write_aliases(tmp_path, AMBIGUOUS_ALIASES)
+    build_alias_index(tmp_path, tmp_path / "index")
+    return AliasTable.open(tmp_path / "index")
+
+
+def test_a_surface_linked_to_two_pages_names_several(ambiguous: AliasTable) -> None:
+    assert names_several_pages(ambiguous, "Hippolytus")  # 5 and 4 links to two people
+    assert names_several_pages(ambiguous, "Mercury")  # the planet and the element, 3 links each
+    assert names_several_pages(ambiguous, "Georgia")  # a page title whose anchor links to another page
+
+
+def test_a_dominant_or_single_page_is_not_ambiguous(ambiguous: AliasTable) -> None:
+    assert not names_several_pages(ambiguous, "Paris")  # 3 of 53 links elsewhere: under the share
+    assert not names_several_pages(ambiguous, "Bonn")  # 25% elsewhere, but one link: a slip
+    assert not names_several_pages(ambiguous, "Obama")  # every link to one page
+    assert not names_several_pages(ambiguous, "USA")  # a redirect
+    assert not names_several_pages(ambiguous, "Canadian")  # 4 links and 1: one link is no second meaning
+    assert not names_several_pages(ambiguous, "mercury")  # lowercase: an ordinary word
+    assert not names_several_pages(ambiguous, "Nowhere Land")
+    assert not names_several_pages(AliasTable.empty(), "Hippolytus")
