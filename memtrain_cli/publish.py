@@ -22,7 +22,7 @@ def validate(
     report: Annotated[bool, typer.Option("--report", help="Also print the quality report per config and split (masks, evidence, composition, cross-split leaks).")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result (problem counts and the quality report) as JSON instead of tables.")] = False,
 ) -> None:
-    """Check every record of a memtrain dataset against its model, the episode rules, the quality checks and the folder rules.
+    """Check every record of a memtrain dataset against its model, the builder's own judge of episode rules, and the folder rules.
 
     Exit code 0 only when everything passes; 1 when any row or file is bad (including cross-split
     passages, partial masks and masked forms left visible).

@@ -9,4 +9,4 @@ __version__ = "0.1.0"
 
 # Bumped whenever a change to the builder would change the records it writes; it is part of
 # every episode's random seed, so old and new builds never silently mix.
-BUILDER_VERSION = "memtrain-episodes/1"
+BUILDER_VERSION = "memtrain-episodes/2"

@@ -5,7 +5,7 @@ writing it, `memtrain validate` re-checks published data against them, and `memt
 exports them as JSON Schemas into `schemas/`.
 
 Rules that need more than one field (answers never visible in a chunk, probe targets masked)
-live in `memtrain_data.episodes.rules`, so the builder and the validator share one copy.
+live in `memtrain_data.episodes.judge`, the one judge the builder, `validate` and `train` run.
 """
 
 from __future__ import annotations

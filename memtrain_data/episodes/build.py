@@ -210,6 +210,7 @@ def run_episode_task(config: BuildConfig, rank: int, tasks: int, tokenizer_path:
         "episodes_topped_up": 0,
         "answer_labels": {},
         "rejected_answers": {},
+        "rejected_probe_targets": {},
         "title_answers": 0,
         "answers_masked_outside_pivot": 0,
         "answers_masked_at_least_twice": 0,
@@ -219,6 +220,7 @@ def run_episode_task(config: BuildConfig, rank: int, tasks: int, tokenizer_path:
     }
     answer_labels: Counter[str] = Counter()
     rejected_answers: Counter[str] = Counter()
+    rejected_targets: Counter[str] = Counter()
     dropped: Counter[str] = Counter()
     for split in SPLITS:
         target = share_of_task(targets[split], rank, tasks)
@@ -244,6 +246,7 @@ def run_episode_task(config: BuildConfig, rank: int, tasks: int, tokenizer_path:
             summary["probe_ner_words"] += outcome.probe_ner_words
             summary["top_up_passages"] += outcome.top_up_passages
             rejected_answers.update(outcome.rejected_answers)
+            rejected_targets.update(outcome.rejected_targets)
             if outcome.episode is None:
                 reason = str(outcome.drop_reason)
                 dropped[reason] += 1
@@ -277,6 +280,7 @@ def run_episode_task(config: BuildConfig, rank: int, tasks: int, tokenizer_path:
     summary["dropped"] = dict(sorted(dropped.items()))
     summary["answer_labels"] = dict(sorted(answer_labels.items()))
     summary["rejected_answers"] = dict(sorted(rejected_answers.items()))
+    summary["rejected_probe_targets"] = dict(sorted(rejected_targets.items()))
     target_path = paths.summary(rank)
     target_path.parent.mkdir(parents=True, exist_ok=True)
     tmp_summary = target_path.with_suffix(".json.tmp")
@@ -515,6 +519,7 @@ def _aggregate(config: BuildConfig, paths: WorkPaths, tasks: int, facts: dict[st
         # Answer choice (issue 10): labels, evidence, title answers, alias use, passed-over candidates.
         "answer_labels": dict(sorted(sum((Counter(s["answer_labels"]) for s in summaries), Counter()).items())),
         "rejected_answers": dict(sorted(sum((Counter(s["rejected_answers"]) for s in summaries), Counter()).items())),
+        "rejected_probe_targets": dict(sorted(sum((Counter(s.get("rejected_probe_targets", {})) for s in summaries), Counter()).items())),
         "title_answers": sum(s["title_answers"] for s in summaries),
         "answers_masked_outside_pivot": sum(s["answers_masked_outside_pivot"] for s in summaries),
         "answers_masked_at_least_twice": sum(s["answers_masked_at_least_twice"] for s in summaries),

@@ -21,7 +21,7 @@ Steps, all driven by one RNG seeded from (seed, pivot passage id, BUILDER_VERSIO
 4. chunking with the real tokenizer; documents outside the token range or over `max_chunks`
    are dropped with their reason;
 5. recall probes on every chunk but the last;
-6. the record is validated (Pydantic) and checked against `rules.episode_violations`; a
+6. the record is validated (Pydantic) and judged by `judge.judge_episode` (with the original passages, so the alignment rules run too: the very judge of `memtrain validate`); a
    record that breaks a rule is dropped and counted under the rule's code, never written.
 """
 
@@ -31,18 +31,25 @@ import hashlib
 import random
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
 from memtrain_data import BUILDER_VERSION
+from memtrain_data.episodes.aliases import names_several_pages
 from memtrain_data.episodes.answer_forms import AnswerForms, answer_candidates, answer_forms, equals_title
 from memtrain_data.episodes.chunking import chunk_document, count_tokens
-from memtrain_data.episodes.entities import COMMON_WORD_LABELS, NUMERIC_LABELS, Entity, common_word_use
+from memtrain_data.episodes.entities import (
+    COMMON_WORD_LABELS,
+    NAME_LABELS,
+    NUMERIC_LABELS,
+    Entity,
+    common_word_use,
+)
+from memtrain_data.episodes.judge import JudgeSettings, judge_episode, violation_code, visible_forms
 from memtrain_data.episodes.masking import contains_any, mask_occurrences_with_forms
 from memtrain_data.episodes.probes import make_recall_probes
-from memtrain_data.episodes.rules import episode_violations, violation_code
 from memtrain_data.episodes.splits import page_id_of, unit_hash
 from memtrain_data.records import MASK_TOKEN, RECONSTRUCTION_QUESTION, MaskedReconstructionEpisode
 
@@ -124,6 +131,8 @@ class EpisodeOutcome:
     detail: str = ""
     # Why candidate answers of this pivot were passed over (label, vague, mis-cut, evidence, ...).
     rejected_answers: Counter[str] = field(default_factory=Counter)
+    # Why entities were passed over as recall-probe targets (a form still readable, ...).
+    rejected_targets: Counter[str] = field(default_factory=Counter)
     title_answer: bool = False
     masked_in_pivot: int = 0
     masked_outside_pivot: int = 0
@@ -180,6 +189,28 @@ def _mask_document(document: list[dict[str, Any]], forms: AnswerForms, pivot_id:
         if passage["id"] == pivot_id:
             in_pivot = count
     return _Masked(texts, changed, total, in_pivot, masked_forms, counts)
+
+
+def _mask_consistently(document: list[dict[str, Any]], forms: AnswerForms, pivot_id: str) -> tuple[AnswerForms, _Masked]:
+    """Mask the document; a related form (a demonym) still readable somewhere is masked nowhere.
+
+    Masking never cuts a longer name, so "Angolan" stays readable in "Angolan Civil War" while
+    the lone "Angolan" would be masked: masked in one place and readable in another tells a
+    reader what [MASK] hides. Such a form is left visible everywhere instead (it is not the
+    answer's name); an accepted form in that position passes the answer over instead.
+    """
+    masked = _mask_document(document, forms, pivot_id)
+    for _ in range(len(forms.masked)):
+        related = [form for form in masked.forms if form not in forms.accepted]
+        shown = {form.casefold() for form in visible_forms(masked.texts, related)}
+        if not shown:
+            break
+        kept = [form for form in forms.masked if form in forms.accepted or form.casefold() not in shown]
+        if kept == forms.masked:
+            break  # what stays visible is not one of the forms to mask (an ALL CAPS reading, say)
+        forms = replace(forms, masked=kept)
+        masked = _mask_document(document, forms, pivot_id)
+    return forms, masked
 
 
 def same_page_outside_pivot(counts: Sequence[int], passage_ids: Sequence[str], pivot_id: str) -> int:
@@ -260,7 +291,14 @@ def build_episode(
         if equals_title(forms, str(pivot["title"])) and not allow_title:
             rejected["title_answer_capped"] += 1
             continue
-        masked = _mask_document(document, forms, pivot_id)
+        if context.aliases is not None and entity.label in NAME_LABELS and any(
+            names_several_pages(context.aliases, surface) for surface in {entity.text, forms.canonical}
+        ):
+            # Links give the same string to two different pages ("Hippolytus" the son of Theseus and
+            # the bishop of Rome): one [MASK] would stand for two entities.
+            rejected["ambiguous_name"] += 1
+            continue
+        forms, masked = _mask_consistently(document, forms, pivot_id)
         if masked.in_pivot == 0:
             rejected["not_masked_in_pivot"] += 1
             continue
@@ -307,9 +345,12 @@ def build_episode(
 
     answers = forms.accepted
     probe_avoid = [*answers, *masked.forms]
+    rejected_targets: Counter[str] = Counter()
     probes, ner_words = make_recall_probes(
-        context.nlp, chunking.chunks, chunking.pieces, probe_avoid, context.labels, config.probes_per_chunk, rng
-    )
+        context.nlp, chunking.chunks, chunking.pieces, probe_avoid, context.labels, config.probes_per_chunk, rng,
+        aliases=context.aliases, rejected=rejected_targets,
+    )  # fmt: skip
+    outcome_extra["rejected_targets"] = rejected_targets
     sources = sorted({str(p["source"]) for p in document})
     try:
         episode = MaskedReconstructionEpisode(
@@ -338,8 +379,7 @@ def build_episode(
         )
     except ValidationError as exc:
         return EpisodeOutcome(None, "invalid_record", ner_words, top_up, detail=str(exc.errors()[0]["msg"]), **outcome_extra)
-    violations = episode_violations(
-        episode,
+    settings = JudgeSettings(
         chunk_tokens=config.chunk_tokens,
         max_chunks=config.max_chunks,
         min_doc_tokens=config.min_doc_tokens,
@@ -347,6 +387,8 @@ def build_episode(
         validation_fraction=config.validation_fraction if context.split_rows is not None else None,
         test_fraction=config.test_fraction if context.split_rows is not None else None,
     )
-    if violations:
-        return EpisodeOutcome(None, violation_code(violations[0]), ner_words, top_up, detail=violations[0], **outcome_extra)
+    # The same judge as `memtrain validate`, with the original passages in hand for the alignment rules.
+    verdict = judge_episode(episode, settings, originals=raw_texts, require_alignment=True)
+    if verdict.violations:
+        return EpisodeOutcome(None, violation_code(verdict.violations[0]), ner_words, top_up, detail=verdict.violations[0], **outcome_extra)
     return EpisodeOutcome(episode, None, ner_words, top_up, **outcome_extra)

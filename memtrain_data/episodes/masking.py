@@ -1,7 +1,7 @@
 """Finding and replacing the occurrences of an entity's forms: case- and name-aware.
 
 A form matches where it is the same word sequence, with these rules (the builder masks with
-them, and `rules.py` re-checks written records with the very same matcher):
+them, and `judge.py` re-checks written records with the very same matcher):
 
 - **Case.** A form that starts with a capital letter ("Paris", "Articles") matches only as
   written or in ALL CAPS: lowercase "articles" is an ordinary word, not the book. A form that
@@ -33,13 +33,14 @@ TITLE_WORDS: frozenset[str] = frozenset(
         "Vice", "Lieutenant", "Mayor", "Representative", "Congressman", "Rabbi", "Reverend", "Father",
         "Mr.", "Mrs.", "Ms.", "Dr.", "Mr", "Mrs", "Ms", "Dr", "Commander", "Major", "Sergeant", "Marshal",
         "Brigadier", "Commodore", "Corporal", "Ambassador", "Secretary", "Premier", "Sheikh", "Imam",
+        "Prof.", "Baroness", "Saint", "Chairwoman", "Speaker", "Deputy", "Pastor", "Provost",
     }
 )  # fmt: skip
 # A word right after a match (space or hyphen between), and one right before it.
 _NEXT_WORD = re.compile(r"(?:[ \t]+|-)([^\W\d_][\w'’.-]*)")
 _PREV_WORD = re.compile(r"([^\W\d_][\w'’.-]*)(?:[ \t]+|-)$")
 # Abbreviations that continue a place name ("Mt. Everest"); other dotted words end a sentence.
-_NAME_ABBREVIATIONS = frozenset({"Mt.", "Ft.", "Jr.", "Sr."})
+_NAME_ABBREVIATIONS = frozenset({"Mt.", "Ft.", "St.", "Jr.", "Sr."})
 
 
 @lru_cache(maxsize=1)
@@ -57,6 +58,11 @@ def is_numeric_form(form: str) -> bool:
 
 def is_capitalised(form: str) -> bool:
     return bool(form) and form[0].isupper()
+
+
+def names_something(form: str) -> bool:
+    """Whether any word of `form` is capitalised: "the Beatles" and "van Gogh" are names too."""
+    return any(word[:1].isupper() for word in form.split())
 
 
 def continues_name(word: str) -> bool:
@@ -95,7 +101,7 @@ def _compiled(surfaces: tuple[str, ...]) -> re.Pattern[str]:
 def _embedded_in_name(text: str, start: int, end: int) -> bool:
     """Whether the match text[start:end] is a fragment of a longer capitalised name."""
     matched = text[start:end]
-    if not is_capitalised(matched):
+    if not names_something(matched):
         return False
     after = _NEXT_WORD.match(text, end)
     if after and continues_name(after.group(1)):

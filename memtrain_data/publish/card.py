@@ -49,7 +49,6 @@ class _SplitAccumulator:
     n_probes: list[int] = field(default_factory=list)
     n_passages: list[int] = field(default_factory=list)
     related_shares: list[float] = field(default_factory=list)
-    cross_split: int = 0
     answer_labels: Counter[str] = field(default_factory=Counter)
     probe_labels: Counter[str] = field(default_factory=Counter)
     shards: int = 0
@@ -75,20 +74,16 @@ def compute_split_statistics(
     shards: dict[str, list[Path]],
     *,
     planned_passages: int | None = None,
-    validation_fraction: float = 0.1,
-    test_fraction: float = 0.1,
 ) -> dict[str, dict[str, Any]]:
     """Statistics per split, read from the shards (only the small columns are loaded).
 
     Returns {split: {episodes, shards, parquet_bytes, arrow_bytes, tokens_per_episode,
     chunks_per_episode, masked_occurrences, probes_per_episode, passages_per_episode (each
     min/mean/max/total), tokens_percentiles (p10/p50/p90), related_share, top_up_share (share of
-    documents with more passages than `planned_passages`), cross_split_documents (documents
-    holding a passage of a page of another split), answer_labels, probe_labels}}.
+    documents with more passages than `planned_passages`), answer_labels, probe_labels}}. Rule
+    verdicts (cross-split passages, partial masks, ...) are the quality report's, not computed here.
     """
     import pyarrow.parquet as pq
-
-    from memtrain_data.episodes.splits import split_of_page
 
     columns = ["n_tokens", "chunk_n_tokens", "masked_occurrences", "answer_label", "recall_probes.list.element.label", "passage_ids", "related_passage_ids"]
     result: dict[str, dict[str, Any]] = {}
@@ -115,8 +110,6 @@ def compute_split_statistics(
                 passage_ids = passage_ids or []
                 acc.n_passages.append(len(passage_ids))
                 acc.related_shares.append(len(related or []) / len(passage_ids) if passage_ids else 0.0)
-                if any(split_of_page(page, validation_fraction, test_fraction) != split for page in _pages(passage_ids)):
-                    acc.cross_split += 1
         result[split] = {
             "episodes": len(acc.n_tokens),
             "shards": acc.shards,
@@ -130,23 +123,10 @@ def compute_split_statistics(
             "tokens_percentiles": _percentiles(acc.n_tokens),
             "related_share": round(sum(acc.related_shares) / len(acc.related_shares), 4) if acc.related_shares else None,
             "top_up_share": round(sum(1 for n in acc.n_passages if n > planned_passages) / len(acc.n_passages), 4) if planned_passages and acc.n_passages else None,
-            "cross_split_documents": acc.cross_split,
             "answer_labels": dict(sorted(acc.answer_labels.items(), key=lambda item: (-item[1], item[0]))),
             "probe_labels": dict(sorted(acc.probe_labels.items(), key=lambda item: (-item[1], item[0]))),
         }
     return result
-
-
-def _pages(passage_ids: list[str]) -> set[int]:
-    from memtrain_data.episodes.splits import page_id_of
-
-    pages: set[int] = set()
-    for passage_id in passage_ids:
-        try:
-            pages.add(page_id_of(passage_id))
-        except ValueError:  # not '{page_id}-{n}': `validate` reports it
-            continue
-    return pages
 
 
 def _episode_lengths(shards: dict[str, list[Path]]) -> dict[str, list[int]]:
@@ -509,7 +489,6 @@ def _config_section(name: str, entry: dict[str, Any]) -> str:
         ["tokens per document (p10 / p50 / p90)", *measured("tokens_percentiles", lambda v: " / ".join(_fmt(v[k]) for k in ("p10", "p50", "p90")))],
         ["share of related passages", *measured("related_share", pct)],
         ["documents topped up with extra random passages", *measured("top_up_share", pct)],
-        ["documents holding passages of other splits", *measured("cross_split_documents", _fmt)],
         ["shards", *[splits[s]["shards"] for s in split_names]],
     ]
     labels = sorted({label for s in split_names for label in splits[s]["answer_labels"]}, key=lambda lab: (-sum(splits[s]["answer_labels"].get(lab, 0) for s in split_names), lab))
@@ -543,12 +522,48 @@ def _config_section(name: str, entry: dict[str, Any]) -> str:
     for figure in entry.get("figures", []):
         title = "Distribution of episode lengths" if "tokens" in figure else "Labels of the masked entities"
         parts += [f"![{title}]({figure})", ""]
+    parts += _quality_rows(entry.get("quality") or {}, split_names)
     parts += ["### Dropped while building", ""]
     if dropped_rows:
         parts += ["Candidates that did not become episodes, by reason (from `stats.json`):", "", _table(["reason", "count", "example"], dropped_rows), ""]
     else:
         parts += ["Nothing was recorded as dropped.", ""]
     return "\n".join(parts)
+
+
+# Figures of the quality report shown in the card, with their labels.
+_QUALITY_FIGURES: tuple[tuple[str, str], ...] = (
+    ("aligned_with_pool", "episodes aligned with the pool"),
+    ("partial_mask_rate", "partial masks (share of aligned episodes)"),
+    ("visible_alias_rate", "masked forms left visible"),
+    ("over_mask_rate", "case mismatches (share of aligned episodes)"),
+    ("alias_table_visible_rate", "alias-table forms of the answer visible (informational)"),
+    ("title_answer_share", "answer is the pivot's page"),
+    ("masked_at_least_twice_share", "answer masked twice or more"),
+    ("masked_outside_pivot_share", "answer masked outside the pivot"),
+    ("cross_split_documents", "documents holding passages of other splits"),
+)
+
+
+def _quality_rows(quality: dict[str, Any], split_names: list[str]) -> list[str]:
+    """The quality report's figures per split, as `memtrain validate DIR --report` prints them."""
+    splits = quality.get("splits") or {}
+    if not splits:
+        return []
+
+    def shown(value: Any) -> Any:
+        return f"{value:.1%}" if isinstance(value, float) else _fmt(value)
+
+    rows = [[label, *[shown(splits.get(s, {}).get(key)) for s in split_names]] for key, label in _QUALITY_FIGURES]
+    return [
+        "#### Quality",
+        "",
+        "The rules every written episode passed are those of `memtrain validate`; these are its report's figures "
+        f"(`memtrain validate DIR --report`, `quality` in `stats.json`; pool: {quality.get('settings', {}).get('pool')}).",
+        "",
+        _table(["", *split_names], rows),
+        "",
+    ]
 
 
 def _alias_sentence(pool: dict[str, Any]) -> str:
@@ -599,14 +614,15 @@ def _rules_section(stats: dict[str, Any], configs: dict[str, dict[str, Any]]) ->
 def _checks_section() -> list[str]:
     """What was checked, exactly; nothing more is claimed."""
     return [
-        "**Checks.** The builder checks every record before writing it and drops (and counts, below) episodes that show an "
-        "answer, miscount their masks, leak a recall target or break a token budget. `memtrain validate` checks the written "
-        "files, and `memtrain push` uploads only a folder that passes: no accepted answer is visible in any chunk (whole words, any case); "
+        "**Checks.** The builder runs on every record, before writing it, the same judge `memtrain validate` runs on the "
+        "written files, and drops (and counts, below, by rule) episodes that break a rule; `memtrain push` uploads only a "
+        "folder that passes: no accepted answer is visible in any chunk (as written, in capitals, or capitalised at a sentence start, also inside a longer name); "
         "the number of `[MASK]`s equals `masked_occurrences`; every recall target is masked in its chunk and differs from "
         "the answers; chunk and document token budgets hold (and no chunk has more words than recorded tokens); episode ids "
         "are unique and no page is a pivot in two splits; no document holds a passage of another split's page; and, aligning "
         "each masked document with the pool passages it was built from, no `[MASK]` covers a fragment of a longer name and no "
-        "masked form is left visible elsewhere. `memtrain validate DIR --report` prints the measured rates per config "
+        "masked form is left visible elsewhere (a demonym is masked everywhere or nowhere), and no recall target stays readable "
+        "inside a longer name or as a surname. `memtrain validate DIR --report` prints the measured rates per config "
         "(partial masks, visible forms, case mismatches, title answers, evidence, composition, cross-split documents).",
         "",
     ]
@@ -764,8 +780,6 @@ def write_dataset_card(config: BuildConfig, stats: dict[str, Any], command: str 
     split_stats = compute_split_statistics(
         shards,
         planned_passages=1 + config.related_passages + config.random_passages,
-        validation_fraction=config.validation_fraction,
-        test_fraction=config.test_fraction,
     )
     entry = dict(stats.get("configs", {}).get(name, {}))
     entry["splits"] = split_stats
@@ -773,6 +787,11 @@ def write_dataset_card(config: BuildConfig, stats: dict[str, Any], command: str 
     first_shard = next(path for paths in shards.values() for path in paths)
     entry["build"]["records_have_masked_forms"] = "masked_forms" in pq.read_schema(first_shard).names
     entry["figures"] = write_figures(folder, name, shards, split_stats)
+    write_stats(folder, "configs", {name: entry})
+    # The judge's verdicts added up exactly as `memtrain validate --report` does (it reads the same stats).
+    from memtrain_data.publish.validate import config_quality
+
+    entry["quality"] = config_quality(folder, name)
     merged = write_stats(folder, "configs", {name: entry})
     repo_id = config.push_to_hub or REPO_ID_PLACEHOLDER
     text = render_card(folder, merged, repo_id)

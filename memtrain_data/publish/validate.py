@@ -2,13 +2,12 @@
 
 Three layers, each reported with the file, row and episode id it concerns:
 1. the record model (`MaskedReconstructionEpisode`: types, required fields, counts that agree);
-2. the episode rules shared with the builder (`memtrain_data.episodes.rules.episode_violations`:
-   answers masked, probe targets masked, chunk budgets), one copy for both;
-3. quality checks read as a reviewer would, independent of the builder's masking code
-   (`memtrain_data.publish.quality`): no passage from a page of another split, no partial
-   mask (what each [MASK] replaced is recovered by aligning the chunks with the pool), no
-   masked form left visible; the same pass adds up the quality report (`report.quality`);
-4. folder rules that no single record can check: the shard's split matches the record's, ids
+2. the one judge of episode rules (`memtrain_data.episodes.judge.judge_episode`), the very
+   function the builder runs before writing an episode: answers and masked forms not visible,
+   no partial mask or case mismatch (what each [MASK] replaced is recovered by aligning the
+   chunks with the pool passages), probe targets masked, budgets, no passage of another
+   split; the same pass adds up the quality report (`report.quality`, `publish.quality`);
+3. folder rules that no single record can check: the shard's split matches the record's, ids
    are unique within a config, no page is a pivot in two splits, the card declares every config,
    every split the card declares has shards, and they hold the episode counts the card declares
    (shard names' `-of-NNNNN` count build tasks, some of which may write no shard of a split).
@@ -26,13 +25,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from memtrain_data.episodes.judge import JudgeSettings, judge_episode, split_violations
 from memtrain_data.progress import NullProgress, ProgressReporter
 from memtrain_data.publish.layout import README_NAME, find_configs, read_stats, resolve_dataset_folder
 from memtrain_data.publish.quality import (
     DEFAULT_MAX_ALIGNED,
     QualityAccumulator,
     QualitySettings,
-    judge_episode,
+    episode_quality,
     load_alias_forms,
     load_pool_texts,
 )
@@ -77,24 +77,6 @@ class ValidationReport:
 
     def counts_by_code(self) -> dict[str, int]:
         return dict(Counter(p.code for p in self.problems).most_common())
-
-
-def _budgets(config_stats: dict[str, Any]) -> dict[str, Any]:
-    """Budgets the build used (from stats.json), as keyword arguments of `episode_violations`."""
-    build = config_stats.get("build") or {}
-    doc_tokens = build.get("doc_tokens") or [None, None]
-    candidates = {
-        "chunk_tokens": build.get("chunk_tokens", config_stats.get("chunk_tokens")),
-        "max_chunks": build.get("max_chunks", config_stats.get("max_chunks")),
-        "min_doc_tokens": doc_tokens[0] if doc_tokens[0] is not None else config_stats.get("min_doc_tokens"),
-        "max_doc_tokens": doc_tokens[1] if doc_tokens[1] is not None else config_stats.get("max_doc_tokens"),
-    }
-    checked: dict[str, Any] = {name: int(value) for name, value in candidates.items() if isinstance(value, int)}
-    # The split fractions let the rules re-derive every passage's split (no cross-split passage).
-    fractions = {name: build.get(name, config_stats.get(name)) for name in ("validation_fraction", "test_fraction")}
-    if all(isinstance(value, (int, float)) for value in fractions.values()):
-        checked.update(fractions)
-    return checked
 
 
 def _schema_problems(parquet_schema: Any, relative: str) -> list[Problem]:
@@ -152,13 +134,7 @@ def validate_dataset(
     total_shards = sum(len(paths) for splits in configs.values() for paths in splits.values())
     progress.start("validate", total=total_shards)
     for config_name, splits in configs.items():
-        config_stats = stats.get("configs", {}).get(config_name, {})
-        settings = QualitySettings.from_stats(config_stats)
-        passage_ids, answer_pages = _sample_needs(splits, max_aligned)
-        pool_texts = load_pool_texts(folder, passage_ids)
-        alias_forms = load_alias_forms(folder, answer_pages) if answer_pages else None
-        quality = QualityAccumulator(settings=settings, pool_available=pool_texts is not None, max_aligned=max_aligned)
-        checker = _ConfigChecker(budgets=_budgets(config_stats), counter=counter, quality=quality, pool_texts=pool_texts, alias_forms=alias_forms)
+        checker = _config_checker(folder, splits, stats.get("configs", {}).get(config_name, {}), max_aligned, counter)
         report.rows[config_name] = {}
         for split, paths in splits.items():
             report.rows[config_name][split] = 0
@@ -179,7 +155,7 @@ def validate_dataset(
                 report.rows[config_name][split] += row_index
                 progress.advance("validate")
         report.problems += checker.split_problems(config_name)
-        report.quality[config_name] = quality.summary()
+        report.quality[config_name] = checker.quality_summary()
         for split, declared in declared_counts.get(config_name, {}).items():
             found = report.rows[config_name].get(split, 0)
             if declared != found:
@@ -238,7 +214,7 @@ class _TokenCounter:
 class _ConfigChecker:
     """Checks the rows of one config one by one, remembering what the folder rules need."""
 
-    budgets: dict[str, Any]
+    settings: JudgeSettings
     counter: _TokenCounter | None = None
     quality: QualityAccumulator | None = None
     pool_texts: dict[str, str] | None = None
@@ -252,7 +228,6 @@ class _ConfigChecker:
         """Problems of one row: id unique, split matches the shard, record model, episode rules."""
         from pydantic import ValidationError
 
-        from memtrain_data.episodes.rules import episode_violations
         from memtrain_data.episodes.splits import page_id_of
         from memtrain_data.records import MaskedReconstructionEpisode
 
@@ -266,6 +241,9 @@ class _ConfigChecker:
                 self.first_seen[episode_id] = (file, row_index)
         if row.get("split") != split:
             problems.append(Problem(file, row_index, episode_id, f"wrong_split: record says {row.get('split')!r}, shard is {split!r}"))
+        # Every row counts towards the aligned sample, as `_sample_needs` counted it.
+        within_sample = self.aligned[split] < (self.quality.max_aligned if self.quality is not None else 0)
+        self.aligned[split] += 1
         try:
             episode = MaskedReconstructionEpisode.model_validate(row)
         except ValidationError as exc:
@@ -274,29 +252,32 @@ class _ConfigChecker:
         if isinstance(count_tokens, str):
             problems.append(Problem(file, row_index, episode_id, f"token_count: cannot recount: {count_tokens}"))
             count_tokens = None
-        problems += [Problem(file, row_index, episode_id, violation) for violation in episode_violations(episode, **self.budgets, count_tokens=count_tokens)]
-        if count_tokens is None:
-            for index, (chunk, recorded) in enumerate(zip(episode.chunks, episode.chunk_n_tokens, strict=True)):
-                words = len(chunk.split())
-                if words > recorded:
-                    problems.append(Problem(file, row_index, episode_id, f"token_count: chunk {index} has {words:,} words, so at least as many tokens, but records {recorded:,}"))
+        originals = None
+        missing: list[str] = []
+        if within_sample and self.pool_texts is not None:
+            missing = [pid for pid in episode.passage_ids if pid not in self.pool_texts]
+            if not missing:
+                originals = [self.pool_texts[pid] for pid in episode.passage_ids]
+        verdict = judge_episode(episode, self.settings, originals=originals, count_tokens=count_tokens)
+        problems += [Problem(file, row_index, episode_id, violation) for violation in verdict.violations]
         try:
             page_id_of(episode.pivot_passage_id)
         except ValueError:
-            problems.append(Problem(file, row_index, episode_id, f"pivot_id: {episode.pivot_passage_id!r} is not '{{page_id}}-{{n}}'"))
+            pass  # the judge's `pivot_id` rule reported it
         else:
             self.pivots.append((split, episode.pivot_passage_id))
             self.pivot_rows.setdefault(episode.pivot_passage_id, []).append((file, row_index, episode.id))
         if self.quality is not None:
-            within_sample = self.aligned[split] < self.quality.max_aligned
-            self.aligned[split] += 1
-            verdict = judge_episode(row, self.pool_texts if within_sample else None, self.quality.settings, self.alias_forms)
+            quality = episode_quality(row, verdict, self.alias_forms)
             if self.pool_texts is not None and not within_sample:
-                verdict.unaligned_reason = "beyond the aligned sample (max_aligned)"
-            self.quality.add(verdict, episode.passage_ids.index(episode.pivot_passage_id))
-            answer_leak = any(p.code == "answer_leak" for p in problems)
-            problems += [Problem(file, row_index, episode_id, violation) for violation in verdict.problems(answers_reported=answer_leak)]
+                quality.unaligned_reason = "beyond the aligned sample (max_aligned)"
+            elif missing:
+                quality.unaligned_reason = f"{len(missing)} passages not in the pool (e.g. {missing[0]})"
+            self.quality.add(quality, episode.passage_ids.index(episode.pivot_passage_id))
         return problems
+
+    def quality_summary(self) -> dict[str, Any]:
+        return self.quality.summary() if self.quality is not None else {}
 
     def split_problems(self, config_name: str) -> list[Problem]:
         return _split_problems(config_name, self.pivots, self.pivot_rows)
@@ -304,7 +285,6 @@ class _ConfigChecker:
 
 def _split_problems(config_name: str, pivots: list[tuple[str, str]], pivot_rows: dict[str, list[tuple[str, int, str]]]) -> list[Problem]:
     """Pages that are pivots in two splits, reported on every row that pivots on such a page."""
-    from memtrain_data.episodes.rules import split_violations
     from memtrain_data.episodes.splits import page_id_of
 
     problems: list[Problem] = []
@@ -353,3 +333,41 @@ def _card_problems(folder: Path, configs: dict[str, dict[str, list[Path]]]) -> t
             name = info.get("config_name") or "default"
             counts[name] = {s["name"]: s["num_examples"] for s in info.get("splits") or [] if isinstance(s, dict) and isinstance(s.get("num_examples"), int)}
     return problems, counts
+
+
+def quality_report(source: str | Path, *, max_aligned: int = DEFAULT_MAX_ALIGNED) -> dict[str, Any]:
+    """The quality report of a dataset folder (or Hub id) as data, {config: summary}: what `validate --report` prints."""
+    return validate_dataset(source, max_aligned=max_aligned).quality
+
+
+def config_quality(folder: Path, config_name: str, *, max_aligned: int = DEFAULT_MAX_ALIGNED) -> dict[str, Any]:
+    """The quality report of one config of a local folder, as `validate --report` computes it (for the card)."""
+    import pyarrow.parquet as pq
+
+    splits = find_configs(folder).get(config_name) or {}
+    checker = _config_checker(folder, splits, read_stats(folder).get("configs", {}).get(config_name, {}), max_aligned)
+    for split, paths in splits.items():
+        for path in paths:
+            relative = path.relative_to(folder).as_posix()
+            row_index = 0
+            for batch in pq.ParquetFile(path).iter_batches():
+                for row in batch.to_pylist():
+                    checker.check(row, split, relative, row_index)
+                    row_index += 1
+    return checker.quality_summary()
+
+
+def _config_checker(
+    folder: Path, splits: dict[str, list[Path]], config_stats: dict[str, Any], max_aligned: int, counter: _TokenCounter | None = None
+) -> _ConfigChecker:
+    """A checker for one config: the judge's settings from stats.json, the pool passages of the aligned sample."""
+    passage_ids, answer_pages = _sample_needs(splits, max_aligned)
+    pool_texts = load_pool_texts(folder, passage_ids)
+    quality = QualityAccumulator(settings=QualitySettings.from_stats(config_stats), pool_available=pool_texts is not None, max_aligned=max_aligned)
+    return _ConfigChecker(
+        settings=JudgeSettings.from_stats(config_stats),
+        counter=counter,
+        quality=quality,
+        pool_texts=pool_texts,
+        alias_forms=load_alias_forms(folder, answer_pages) if answer_pages else None,
+    )

@@ -79,14 +79,15 @@ def check_episode_records(episodes: Dataset, name: str) -> None:
     """Refuse, with the first violation in one line, episodes that `memtrain validate` would reject.
 
     The same checks on the rows that will be trained on: the published column types, the record
-    model (`MaskedReconstructionEpisode`), unique ids, and the episode rules shared with the
-    builder and the validator (`episodes.rules.episode_violations`: no answer visible in a chunk,
-    [MASK] counts, probes masked, …). Budgets are not checked here: the trainer re-splits chunks
-    to its own budget.
+    model (`MaskedReconstructionEpisode`), unique ids, and the one judge of episode rules that the
+    builder and the validator run (`episodes.judge.judge_episode`: no answer or masked form
+    visible, no partial mask, [MASK] counts, probes masked, …), on the records alone: the pool's
+    passages are not at hand. Budgets are not checked here: the trainer re-splits chunks to its
+    own budget.
     """
     from pydantic import ValidationError
 
-    from memtrain_data.episodes.rules import episode_violations
+    from memtrain_data.episodes.judge import judge_episode
     from memtrain_data.features import episode_arrow_schema
     from memtrain_data.records import MaskedReconstructionEpisode
 
@@ -111,7 +112,7 @@ def check_episode_records(episodes: Dataset, name: str) -> None:
         if episode.id in seen:
             raise InputError(f"{where}: duplicate id (run `memtrain validate` for all problems)")
         seen.add(episode.id)
-        violations = episode_violations(episode)
+        violations = judge_episode(episode).violations
         if violations:
             raise InputError(f"{where} breaks a rule: {violations[0]} (run `memtrain validate` for all problems)")
 

@@ -10,7 +10,7 @@ import pytest
 
 from memtrain_data.build_config import BuildConfig, resolve_build_config
 from memtrain_data.episodes.build import EpisodeBuildResult, build_episodes, work_paths
-from memtrain_data.episodes.rules import episode_violations, split_violations
+from memtrain_data.episodes.judge import JudgeSettings, judge_episode, split_violations
 from memtrain_data.errors import ConfigError, InputError
 from memtrain_data.records import SPLITS, MaskedReconstructionEpisode
 from tests.episodes.pool_helpers import pool_rows, write_pool
@@ -66,16 +66,15 @@ def check_written_episodes(result: EpisodeBuildResult, config: BuildConfig, toke
     assert episodes
     for episode in episodes:
         assert episode.preset == config.preset and episode.seed == config.seed
-        assert episode_violations(
-            episode,
+        settings = JudgeSettings(
             chunk_tokens=config.chunk_tokens,
             max_chunks=config.max_chunks,
             min_doc_tokens=config.min_doc_tokens,
             max_doc_tokens=config.max_doc_tokens,
-            count_tokens=lambda text: count_tokens(tokenizer, [text])[0],
             validation_fraction=config.validation_fraction,
             test_fraction=config.test_fraction,
-        ) == []
+        )
+        assert judge_episode(episode, settings, count_tokens=lambda text: count_tokens(tokenizer, [text])[0]).violations == []
         assert episode.masked_forms and len(set(episode.masked_forms)) == len(episode.masked_forms)
         assert {p.chunk_index for p in episode.recall_probes} <= set(range(len(episode.chunks) - 1))
     assert split_violations((e.split, e.pivot_passage_id) for e in episodes) == []

@@ -13,10 +13,10 @@ from memtrain_data.episodes.builder import (
 )
 from memtrain_data.episodes.chunking import count_tokens
 from memtrain_data.episodes.entities import extract_entities
+from memtrain_data.episodes.judge import JudgeSettings, judge_episode
 from memtrain_data.episodes.masking import contains_any
 from memtrain_data.episodes.passages import PassageView, write_pool_view
 from memtrain_data.episodes.retrieval import BM25Retriever, build_bm25_index
-from memtrain_data.episodes.rules import episode_violations
 from memtrain_data.records import MASK_TOKEN
 from tests.episodes.pool_helpers import passage_id
 
@@ -83,7 +83,7 @@ def test_an_episode_follows_the_method(context: EpisodeContext) -> None:
     assert episode.chunk_n_tokens == count_tokens(context.tokenizer, episode.chunks)
     assert config.min_doc_tokens <= episode.n_tokens <= config.max_doc_tokens
     assert episode.recall_probes and {p.chunk_index for p in episode.recall_probes} <= set(range(len(episode.chunks) - 1))
-    assert episode_violations(episode, chunk_tokens=160, max_chunks=6, min_doc_tokens=300, max_doc_tokens=960) == []
+    assert judge_episode(episode, JudgeSettings(chunk_tokens=160, max_chunks=6, min_doc_tokens=300, max_doc_tokens=960)).violations == []
 
 
 def test_same_pivot_and_seed_give_the_same_episode(context: EpisodeContext) -> None:

@@ -18,9 +18,9 @@ from memtrain_data.episodes.aliases import AliasTable, build_alias_index
 from memtrain_data.episodes.build import build_episodes
 from memtrain_data.episodes.builder import EpisodeContext, EpisodeOutcome, build_episode
 from memtrain_data.episodes.entities import Entity
+from memtrain_data.episodes.judge import JudgeSettings, judge_episode
 from memtrain_data.episodes.passages import PassageView, write_pool_view
 from memtrain_data.episodes.retrieval import BM25Retriever, build_bm25_index
-from memtrain_data.episodes.rules import episode_violations
 from memtrain_data.episodes.splits import split_of_page, split_of_passage_id
 from memtrain_data.errors import InputError
 from memtrain_data.records import MASK_TOKEN
@@ -93,7 +93,7 @@ def _build(context: EpisodeContext, title: str, n: int, entities: list[Entity], 
 
 def _text(outcome: EpisodeOutcome) -> str:
     assert outcome.episode is not None, (outcome.drop_reason, outcome.detail, outcome.rejected_answers)
-    assert episode_violations(outcome.episode) == []
+    assert judge_episode(outcome.episode).violations == []
     assert len(outcome.episode.passage_ids) == 12  # every passage of the pool is in the document
     return " ".join(outcome.episode.chunks)
 
@@ -107,13 +107,30 @@ def test_a_surname_after_the_full_name_is_masked_and_scores(context: EpisodeCont
     assert episode.masked_occurrences == 3 and sorted(episode.masked_forms) == ["Jefferson", "Thomas Jefferson"]
 
 
-def test_a_demonym_link_is_masked_but_does_not_score(context: EpisodeContext) -> None:
+def test_a_demonym_readable_inside_another_name_is_masked_nowhere(context: EpisodeContext) -> None:
+    """Masked in "[MASK] troops" but readable in "Canadian Pacific Railway" would tell what [MASK] hides."""
     outcome = _build(context, "Canada", 0, [Entity("Canada", "GPE")])
     text = _text(outcome)
     episode = outcome.episode
     assert episode is not None and episode.answers == ["Canada"] and episode.answer_page_title == "Canada"
-    assert "Canadian" in episode.masked_forms and "[MASK] troops" in text and "[MASK] winters" in text
-    assert "Canadian Pacific Railway" in text  # another name, left whole
+    assert "Canadian" not in episode.masked_forms
+    assert "Canadian troops" in text and "Canadian winters" in text and "Canadian Pacific Railway" in text
+
+
+def test_a_demonym_link_is_masked_everywhere_when_it_never_stands_in_a_longer_name() -> None:
+    from memtrain_data.episodes.answer_forms import AnswerForms
+    from memtrain_data.episodes.builder import _mask_consistently
+
+    forms = AnswerForms("Canada", "GPE", accepted=["Canada"], masked=["Canada", "Canadian"], page_title="Canada")
+    document = [{"id": "1-0", "text": "Canada joined NATO. Canadian troops served."}, {"id": "2-0", "text": "Canadian winters are long."}]
+
+    kept, masked = _mask_consistently(document, forms, "1-0")
+
+    assert kept.masked == ["Canada", "Canadian"] and masked.forms == ["Canada", "Canadian"]
+    assert masked.texts == ["[MASK] joined NATO. [MASK] troops served.", "[MASK] winters are long."]
+    document.append({"id": "3-0", "text": "The Canadian Pacific Railway crossed it."})
+    kept, masked = _mask_consistently(document, forms, "1-0")
+    assert kept.masked == ["Canada"] and "Canadian troops" in masked.texts[0]
 
 
 def test_a_the_title_is_canonical_without_the_and_the_bare_form_is_masked(context: EpisodeContext) -> None:
@@ -209,7 +226,7 @@ def test_every_document_draws_only_from_its_own_splits_pages(small_pool: Path, t
     assert {e.split for e in episodes} == {"train", "validation", "test"}
     for episode in episodes:
         assert {split_of_passage_id(p, 0.1, 0.1) for p in episode.passage_ids} == {episode.split}
-        assert episode_violations(episode, validation_fraction=0.1, test_fraction=0.1) == []
+        assert judge_episode(episode, JudgeSettings(validation_fraction=0.1, test_fraction=0.1)).violations == []
     stats = result.stats
     assert stats["alias_rows"] > 0 and stats["split_pool"]["validation"]["pages"] == 3
     assert sum(stats["answer_labels"].values()) == len(episodes)

@@ -89,3 +89,9 @@ def test_contains_any_is_the_leak_test_with_the_same_rules() -> None:
     assert not contains_any("the river [MASK] flows", ["Danube"])
     assert not contains_any("Danubes", ["Danube"])
     assert not contains_any("the Danube Delta", ["Danube"])
+
+
+def test_a_name_with_a_lowercase_particle_or_after_st_is_not_masked_inside_a_longer_name() -> None:
+    masked, count = mask_occurrences("Vincent van Gogh and van Gogh; St. Paul and Paul.", ["van Gogh", "Paul"], "[MASK]")
+    assert masked == "Vincent van Gogh and [MASK]; St. Paul and [MASK]."
+    assert count == 2

@@ -10,7 +10,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from memtrain_data import __version__
+from memtrain_data import BUILDER_VERSION, __version__
 from memtrain_data.errors import InputError
 from memtrain_data.features import episode_features
 from memtrain_data.publish.card import dump_date_from_name, write_dataset_card
@@ -69,7 +69,7 @@ def test_body_says_how_it_was_built(built_dataset: Path) -> None:
     card = (built_dataset / "README.md").read_text()
     assert "arXiv 2606.03197" in card and "https://arxiv.org/abs/2606.03197" in card
     assert f"| command | `memtrain build-dataset --dump {DUMP_NAME} --preset mini --config-name mini --output " in card
-    assert f"| memtrain version | {__version__} (builder `memtrain-episodes/1`) |" in card
+    assert f"| memtrain version | {__version__} (builder `{BUILDER_VERSION}`) |" in card
     assert f"| Wikipedia dump | {DUMP_NAME} |" in card
     assert "| dump date | 2024-06-01 |" in card
     stamps = pq.read_table(built_dataset / "pool" / "passages-00000.parquet", columns=["timestamp"]).column("timestamp").to_pylist()

@@ -1,4 +1,4 @@
-"""The quality report and the reviewer's checks: what each [MASK] replaced, recovered from the pool."""
+"""The quality report: the one judge's verdicts on the written files, added up per config and split."""
 
 from __future__ import annotations
 
@@ -8,20 +8,12 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-import pytest
 
-from memtrain_data.episodes.splits import split_of_page
-from memtrain_data.publish.quality import (
-    QualitySettings,
-    align_masks,
-    judge_episode,
-    partial_reason,
-    quality_report,
-)
-from memtrain_data.publish.validate import validate_dataset
+from memtrain_data.episodes.judge import Verdict
+from memtrain_data.publish.quality import episode_quality
+from memtrain_data.publish.validate import quality_report, validate_dataset
 from tests.publish.conftest import pages_of_split
 
-SETTINGS = QualitySettings()
 TRAIN_PAGES = pages_of_split("train", 3)
 
 
@@ -41,121 +33,6 @@ def episode_row(passages: list[str], masked: list[str], answers: list[str], **ex
         "pivot_title": "Some article",
         **extra,
     }
-
-
-def judge(passages: list[str], masked: list[str], answers: list[str], **extra: Any):  # type: ignore[no-untyped-def]
-    row = episode_row(passages, masked, answers, **extra)
-    return judge_episode(row, dict(zip(row["passage_ids"], passages, strict=True)), SETTINGS)
-
-
-def test_alignment_recovers_what_each_mask_replaced_across_chunk_and_passage_joins() -> None:
-    passages = ["Ayn Rand wrote novels.\nRand lived in New York.", "Critics read Rand widely."]
-    chunks = ["[MASK] wrote novels. [MASK] lived", "in New York.\n\nCritics read [MASK] widely."]
-
-    original, spans, starts = align_masks(chunks, passages)  # type: ignore[misc]
-
-    assert [original[a:b] for a, b in spans] == ["Ayn Rand", "Rand", "Rand"]
-    assert starts == [0, len("Ayn Rand wrote novels. Rand lived in New York.") + 1]
-    assert align_masks(["Something else entirely [MASK]."], passages) == "the text before the first [MASK] differs from the pool passages"
-
-
-@pytest.mark.parametrize(
-    ("original", "span", "reason"),
-    [
-        ("The novelist Ayn Rand wrote it.", "Rand", "the name goes on before it ('Ayn')"),
-        ("It crossed the Atlantic Ocean twice.", "Atlantic", "the name goes on after it ('Ocean')"),
-        ("The Mid-Atlantic states voted.", "Atlantic", "joined by a hyphen to 'Mid'"),
-        ("Then St. Louis grew.", "Louis", "after 'St.', which belongs to the name"),
-        ("It had 29,455 people.", "455", "part of a longer number"),
-        ("Many Canadians came.", "Canadian", "inside the longer word 'Canadians'"),
-        ("Ayn Rand wrote it.", "Rand", "the name goes on before it ('Ayn')"),
-        ("The endemic Aruba Rattlesnake, as well as lizards.", "Aruba", "the name goes on after it ('Rattlesnake')"),
-        ("Stylistically, Swift and Eliot wrote.", "Stylistically, Swift and", "a mis-cut span: it starts or ends with the function word 'and'"),
-        ("It took about six or seven years.", "about six or", "a mis-cut span: it starts or ends with the function word 'or'"),
-        ("Both von Franz and Jung wrote.", "Both von Franz", "a mis-cut span: it starts or ends with the function word 'Both'"),
-        # Whole names: none of these is a fragment.
-        ("They visited Ayn Rand in 1950.", "Ayn Rand", None),
-        ("Later Paris grew.", "Paris", None),
-        ("input length R ← L While ANOVA is used", "ANOVA", None),  # an opener after a passage without a full stop  # an ordinary word that starts a sentence does not continue the name
-        ("Fairs are held each summer. Summer Paris is busy.", "Paris", None),  # sentence-initial and used in lower case elsewhere
-        ("In 1937 the city of Lyon grew.", "Lyon", None),
-        ("It had 29,455 people.", "29,455", None),
-        ("The Austro-Hungarian army moved.", "army", None),
-        ("He met Smith and Jones.", "Smith", None),
-        # A title or honorific before a surname is not part of the name (the answers hold the full name).
-        ("Then Mr. Smith left.", "Smith", None),
-        ("It was signed by President Lincoln.", "Lincoln", None),
-        ("Though Lincoln won, the war went on.", "Lincoln", None),
-        ("It was Lincoln President of the Union who spoke.", "Lincoln", None),
-        ("They fought against the Moors in 1492.", "the Moors", None),
-    ],
-)
-def test_partial_mask_rules(original: str, span: str, reason: str | None) -> None:
-    start = original.index(span)
-    assert partial_reason(original, start, start + len(span)) == reason
-
-
-def test_a_fragment_of_a_name_fails_with_its_neighbour_named() -> None:
-    verdict = judge(["Ayn Rand wrote novels.", "Rand lived in New York."], ["Ayn [MASK] wrote novels.", "[MASK] lived in New York."], ["Rand"])
-
-    assert [span.text for span in verdict.partial_masks] == ["Rand"]
-    assert verdict.problems() == ["partial_mask: [MASK] replaced 'Rand', the name goes on before it ('Ayn')"]
-    assert verdict.masks_outside_pivot(0) == 1
-
-
-def test_an_ordinary_word_masked_for_a_capitalised_answer_is_an_over_mask() -> None:
-    verdict = judge(["Articles is a book.", "The articles were printed."], ["[MASK] is a book.", "The [MASK] were printed."], ["Articles"])
-
-    assert [span.text for span in verdict.case_mismatches] == ["articles"]
-    assert verdict.problems() == []  # reported as a rate, not a failure: meaning is a judgement call
-
-
-def test_sentence_initial_capitals_are_not_a_case_mismatch() -> None:
-    verdict = judge(["Gold is soft.", "Some say gold is rare."], ["[MASK] is soft.", "Some say [MASK] is rare."], ["gold"])
-    assert verdict.case_mismatches == []
-
-
-def test_a_masked_form_still_visible_elsewhere_fails_and_old_records_work_without_the_new_fields() -> None:
-    passages = ["Canada joined in 1949.", "Canadian troops and Canada's navy served."]
-    masked = ["[MASK] joined in 1949.", "Canadian troops and [MASK]'s navy served."]
-
-    new = judge(passages, masked, ["Canada"], masked_forms=["Canada", "Canadian"], answer_page_title="Canada")
-    old = judge(passages, masked, ["Canada"])
-
-    assert new.visible == ["Canadian"]
-    assert new.problems() == ["visible_alias: 'Canadian' masked elsewhere but still visible in the chunks"]
-    assert old.visible == [] and old.problems() == []
-
-
-def test_the_answer_left_visible_inside_a_longer_name_is_a_visible_alias() -> None:
-    """Masking it there would be a partial mask; leaving it shows the answer. Either way the episode leaks."""
-    passages = ["Arrhenius studied acids.", "The chemist Svante Arrhenius won a prize. Arrhenius died in 1927."]
-    masked = ["[MASK] studied acids.", "The chemist Svante Arrhenius won a prize. [MASK] died in 1927."]
-
-    verdict = judge(passages, masked, ["Arrhenius"])
-
-    assert verdict.partial_masks == [] and verdict.visible == ["Arrhenius"]
-    assert verdict.problems() == ["visible_alias: 'Arrhenius' masked elsewhere but still visible in the chunks"]
-    assert verdict.problems(answers_reported=True) == []  # already named by the episode rules' answer_leak
-
-
-def test_a_passage_from_a_page_of_another_split_is_a_cross_split_leak() -> None:
-    test_page = pages_of_split("test", 1)[0]
-    row = episode_row(["A.", "B."], ["[MASK].", "B."], ["A"])
-    row["passage_ids"][1] = f"{test_page}-3"
-
-    verdict = judge_episode(row, None, SETTINGS)
-
-    assert split_of_page(test_page, 0.1, 0.1) == "test"
-    assert verdict.cross_split_pages == [test_page]
-    assert verdict.problems() == [f"cross_split: a train document holds passages of 1 pages of other splits (pages {test_page})"]
-    assert verdict.spans is None  # no pool given: the mask checks did not run
-
-
-def test_title_answer_is_found_by_answer_or_resolved_page() -> None:
-    assert judge(["Lyon is old."], ["[MASK] is old."], ["Lyon"], pivot_title="Lyon").title_answer
-    assert judge(["Lyon is old."], ["[MASK] is old."], ["the city"], pivot_title="Lyon", answer_page_title="Lyon").title_answer
-    assert not judge(["Lyon is old."], ["[MASK] is old."], ["Lyon"], pivot_title="Paris").title_answer
 
 
 def test_report_on_a_clean_folder_is_measured_from_the_files(built_dataset: Path) -> None:
@@ -237,7 +114,7 @@ def test_alias_table_forms_of_the_answer_page_are_counted_when_visible(tmp_path:
     passages = ["NASA flew.", "The National Aeronautics and Space Administration of the United States grew."]
     masked = ["[MASK] flew.", "The National Aeronautics and Space Administration of the United States grew."]
     row = episode_row(passages, masked, ["NASA"], answer_page_title="NASA")
-    verdict = judge_episode(row, dict(zip(row["passage_ids"], passages, strict=True)), SETTINGS, forms)
-    assert verdict.alias_table_visible == ["National Aeronautics and Space Administration"]
-    assert verdict.problems() == []  # informational: anchors are too noisy to fail a dataset on
+    quality = episode_quality(row, Verdict(), forms)
+    # Informational, not a violation: anchors are too noisy to fail a dataset on.
+    assert quality.alias_table_visible == ["National Aeronautics and Space Administration"]
     assert load_alias_forms(tmp_path / "nowhere", ["NASA"]) is None
