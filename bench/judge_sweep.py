@@ -10,6 +10,10 @@ both halves (they name pages; they are not text).
 
     python bench/judge_sweep.py --dump ../shared/data/wikipedia/enwiki-2016-sample.xml.bz2 \
         --work /tmp/sweep --seeds 1 2 3 4 5 --presets mini paper --halves heldout
+    python bench/judge_sweep.py --judge-existing /tmp/old-build-*   # this judge on older builds
+
+A paper document needs 150 passages of its own split's pages: on a half of the sample that
+takes larger validation and test shares (`--paper-split-fraction`, 0.3; 0.4 for `heldout`).
 """
 
 from __future__ import annotations
@@ -79,13 +83,31 @@ def build_and_validate(memtrain: str, dump: Path, output: Path, preset: str, see
     config = next(iter(stats.get("configs", {}).values()), {})
     row["episodes"] = sum((config.get("episodes") or {}).values()) if isinstance(config.get("episodes"), dict) else config.get("episodes")
     row["dropped"] = config.get("dropped") or {}
+    row["rejected_answers"] = config.get("rejected_answers") or {}
+    row["rejected_probe_targets"] = config.get("rejected_probe_targets") or {}
     return row
+
+
+def judge_existing(memtrain: str, folders: list[Path]) -> Counter[str]:
+    """Episodes of already built folders (an older build, say) that this version's judge rejects, by rule."""
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    rejected: Counter[str] = Counter()
+    for folder in folders:
+        check = subprocess.run([memtrain, "validate", str(folder), "--json", "--max-rows", "1000000"], capture_output=True, text=True, env=env)
+        problems = json.loads(check.stdout).get("problems") or []
+        by_rule: dict[str, set[str]] = {}
+        for problem in problems:
+            by_rule.setdefault(problem["reason"].split(":", 1)[0], set()).add(str(problem.get("episode")))
+        counts = {rule: len(episodes) for rule, episodes in by_rule.items()}
+        print(json.dumps({"folder": str(folder), "episodes_rejected_by_rule": counts}), flush=True)
+        rejected.update(counts)
+    return rejected
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--dump", type=Path, required=True)
-    parser.add_argument("--work", type=Path, required=True)
+    parser.add_argument("--dump", type=Path)
+    parser.add_argument("--work", type=Path)
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3, 4, 5])
     parser.add_argument("--presets", nargs="+", default=["mini", "paper"])
     parser.add_argument("--halves", nargs="+", default=[*HALVES, "all"])
@@ -96,7 +118,13 @@ def main() -> None:
         help="validation and test share of pages for paper builds (a paper document needs 150 passages of its split's pages)",
     )  # fmt: skip
     parser.add_argument("--json", type=Path, help="write every row here")
+    parser.add_argument("--judge-existing", type=Path, nargs="+", help="only validate these built folders with this version's judge")
     args = parser.parse_args()
+    if args.judge_existing:
+        print(f"episodes rejected by rule: {dict(judge_existing(args.memtrain, args.judge_existing).most_common())}")
+        return
+    if args.dump is None or args.work is None:
+        parser.error("--dump and --work are needed to build")
     dumps = split_dump_halves(args.dump, args.work / "dumps")
     paper_yaml = args.work / "paper-splits.yaml"
     paper_yaml.write_text(f"validation_fraction: {args.paper_split_fraction}\ntest_fraction: {args.paper_split_fraction}\n")
@@ -104,6 +132,8 @@ def main() -> None:
     rows = []
     totals: Counter[str] = Counter()
     dropped_totals: Counter[str] = Counter()
+    passed_over: Counter[str] = Counter()
+    ambiguous = 0
     for half in args.halves:
         for preset in args.presets:
             for seed in args.seeds:
@@ -113,11 +143,15 @@ def main() -> None:
                 rows.append(row)
                 totals.update(row.get("problems") or {})
                 dropped_totals.update({k: v for k, v in (row.get("dropped") or {}).items() if isinstance(v, int)})
+                passed_over.update({k: v for k, v in (row.get("rejected_probe_targets") or {}).items() if isinstance(v, int)})
+                ambiguous += int((row.get("rejected_answers") or {}).get("ambiguous_name", 0))
                 print(json.dumps(row), flush=True)
     failing = sum(1 for r in rows if r.get("build_rc") != 0 or r.get("validate_rc") != 0)
     print(f"builds: {len(rows)}, failing build or validate: {failing}")
     print(f"validate problems by code: {dict(totals.most_common())}")
     print(f"builder drops by reason: {dict(dropped_totals.most_common())}")
+    print(f"answers passed over as linked to two pages (ambiguous_name): {ambiguous}")
+    print(f"probe targets passed over by reason: {dict(passed_over.most_common())}")
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1))
 
