@@ -197,3 +197,60 @@ def equals_title(forms: AnswerForms, pivot_title: str) -> bool:
     if forms.page_title is not None and forms.page_title == pivot_title:
         return True
     return forms.canonical.casefold() == title.casefold() or (forms.canonical[:1].isupper() and is_word_run_of(forms.canonical, title))
+
+
+# An abbreviation in parentheses: two to ten characters, a capital first, at least two capitals.
+_ABBREVIATION = r"[A-Z][A-Za-z0-9&.]{1,9}"
+# A capitalised name before a parenthesis, function words allowed inside ("Department of Homeland Security").
+_NAME_BEFORE = r"((?:[A-Z][\w.'’&-]*[ \t]+(?:(?:of|and|for|the|on|in|de|&)[ \t]+)*)*[A-Z][\w.'’&-]*)"
+
+
+def abbreviates(short: str, name: str) -> bool:
+    """Whether `short` reads as an abbreviation of `name`: "ARR" of "Alaska Railroad", "CBP" of
+    "U.S. Customs and Border Protection" (its letters in order, the first one a word's initial)."""
+    letters = [char.casefold() for char in short if char.isalpha()]
+    if len(letters) < 2 or sum(char.isupper() for char in short) < 2 or short.casefold() == name.casefold():
+        return False
+    words = name.split()
+    for start, word in enumerate(words):
+        if word[:1].casefold() != letters[0] or not word[:1].isupper():
+            continue
+        rest = iter(" ".join(words[start:]).casefold()[1:])
+        if all(letter in rest for letter in letters[1:]):
+            return True
+    return False
+
+
+def parenthetical_names(text: str, names: Iterable[str]) -> list[str]:
+    """Abbreviations and full names that `text` gives in parentheses beside one of `names`:
+    "Alaska Railroad (ARR)" gives "ARR" for "Alaska Railroad"; "U.S. Customs and Border
+    Protection (CBP)" gives the full name for "CBP"."""
+    found: list[str] = []
+    for name in names:
+        if not name.strip():
+            continue
+        escaped = r"[ \t]+".join(map(re.escape, name.split()))
+        for match in re.finditer(rf"(?<!\w){escaped}[ \t]*\(({_ABBREVIATION})\)", text):
+            if abbreviates(match.group(1), name) and match.group(1) not in found:
+                found.append(match.group(1))
+        for match in re.finditer(rf"{_NAME_BEFORE}[ \t]*\({escaped}\)", text):
+            full = strip_the(match.group(1))
+            if abbreviates(name, full) and full not in found:
+                found.append(full)
+    return found
+
+
+def parenthetical_names_beside(masked_text: str, placeholder: str, names: Sequence[str]) -> list[str]:
+    """Abbreviations or full names of `names` left readable in parentheses beside `placeholder`:
+    "[MASK] (ARR)" when "Alaska Railroad" is masked, "U.S. Customs and Border Protection ([TARGET])"
+    when "CBP" is the target. A written record's check of what `parenthetical_names` finds."""
+    found: list[str] = []
+    mark = re.escape(placeholder)
+    for match in re.finditer(rf"{mark}[ \t]*\(({_ABBREVIATION})\)", masked_text):
+        if any(abbreviates(match.group(1), name) for name in names) and match.group(1) not in found:
+            found.append(match.group(1))
+    for match in re.finditer(rf"{_NAME_BEFORE}[ \t]*\({mark}\)", masked_text):
+        full = strip_the(match.group(1))
+        if any(abbreviates(name, full) for name in names) and full not in found:
+            found.append(full)
+    return found

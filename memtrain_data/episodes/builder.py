@@ -38,7 +38,13 @@ from pydantic import ValidationError
 
 from memtrain_data import BUILDER_VERSION
 from memtrain_data.episodes.aliases import names_several_pages
-from memtrain_data.episodes.answer_forms import AnswerForms, answer_candidates, answer_forms, equals_title
+from memtrain_data.episodes.answer_forms import (
+    AnswerForms,
+    answer_candidates,
+    answer_forms,
+    equals_title,
+    parenthetical_names,
+)
 from memtrain_data.episodes.chunking import chunk_document, count_tokens
 from memtrain_data.episodes.entities import (
     COMMON_WORD_LABELS,
@@ -278,6 +284,7 @@ def build_episode(
 
     chosen: tuple[AnswerForms, _Masked] | None = None
     raw_texts = [str(p["text"]) for p in document]
+    joined_text = "\n".join(raw_texts)
     tries = 0
     for entity, had_the in candidates:
         if tries == MAX_ANSWER_TRIES:
@@ -298,6 +305,10 @@ def build_episode(
             # the bishop of Rome): one [MASK] would stand for two entities.
             rejected["ambiguous_name"] += 1
             continue
+        # "Alaska Railroad (ARR)": the abbreviation the document gives names the answer too.
+        beside = [form for form in parenthetical_names(joined_text, forms.accepted) if form not in forms.masked]
+        if beside:
+            forms = replace(forms, accepted=[*forms.accepted, *beside], masked=[*forms.masked, *beside])
         forms, masked = _mask_consistently(document, forms, pivot_id)
         if masked.in_pivot == 0:
             rejected["not_masked_in_pivot"] += 1

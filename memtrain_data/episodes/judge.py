@@ -22,7 +22,8 @@ Codes:
   ("Rearden" in "Rearden Metal"), in the case variants masking uses.
 - `visible_alias`: a masked form (recorded in `masked_forms`, or a masked span recovered by
   alignment) is readable elsewhere, case-sensitively as a whole word, also inside a longer
-  name: a demonym is masked everywhere it occurs or not at all.
+  name: a demonym is masked everywhere it occurs or not at all; or an abbreviation or full
+  name of the answer stands in parentheses beside a [MASK] ("[MASK] (ARR)").
 - `partial_mask`: a [MASK] covers a fragment of a longer name, word or number ("Ayn [MASK]",
   "[MASK] Ocean", "Mid-[MASK]", "[MASK]s", "29,[MASK]"), or a mis-cut span ("Swift and").
   A title or honorific before a name ("President", "Chairman", "Saint") is not part of it.
@@ -31,7 +32,8 @@ Codes:
 - `cross_split_passage`: a passage of the document comes from a page of another split (when
   the split fractions are given).
 - probes: `target_leak` (a form of the probe's target is readable in its masked chunk: the
-  target inside a longer name, a person's surname; `probes.visible_target_forms`),
+  target inside a longer name, a person's surname, an abbreviation in parentheses;
+  `probes.visible_target_forms`),
   `target_is_answer` (the target equals, contains or is contained in an answer or masked
   form), `probe_chunk` (the masked chunk is not its chunk with the target masked).
 - `unaligned` (only with `require_alignment`): the chunks do not align with the originals.
@@ -46,6 +48,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from memtrain_data.episodes.answer_forms import parenthetical_names_beside
 from memtrain_data.episodes.masking import (
     TITLE_WORDS,
     continues_name,
@@ -437,6 +440,10 @@ def judge_episode(
         if shown_answers:
             problems.append(f"answer_leak: chunk {index} shows an answer ({', '.join(shown_answers)}) of {answers}")
             leaked.update(shown_answers)
+    for index, chunk in enumerate(episode.chunks):
+        beside = parenthetical_names_beside(chunk, MASK_TOKEN, answers)
+        if beside:
+            problems.append(f"visible_alias: chunk {index} names [MASK] in parentheses ({', '.join(beside)})")
     forms = set(answers) | set(masked_forms)
     partial = dict(_record_partial_masks(episode))
     if originals is not None:

@@ -20,7 +20,8 @@ masked chunk still names it (`visible_target_forms`):
 - for a person, the surname and the shorter names ending with it, and first name plus surname
   ("Khan", "Daoud Khan" for "Mohammed Daoud Khan"), each as a whole name;
 - with an alias table, the names of the page the target resolves to (title, redirects,
-  name-like anchors; `aliases.AliasTable.forms`), each as a whole name.
+  name-like anchors; `aliases.AliasTable.forms`), each as a whole name;
+- an abbreviation or full name in parentheses beside it ("[TARGET] (AAA)").
 
 A whole-name match is used for the other forms because a form inside a longer name names
 something else ("Khan" in "Khan Academy"); the target itself counts anywhere, since a longer
@@ -34,11 +35,12 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
-from memtrain_data.episodes.answer_forms import bare_name, surname_of
+from memtrain_data.episodes.answer_forms import bare_name, parenthetical_names_beside, surname_of
 from memtrain_data.episodes.chunking import PASSAGE_JOIN
 from memtrain_data.episodes.entities import (
     NAME_LABELS,
     Entity,
+    answer_reason,
     extract_entities,
     junk_reason,
     related_forms,
@@ -96,6 +98,7 @@ def visible_target_forms(masked_chunk: str, target: str, label: str, aliases: Al
     for form in dict.fromkeys(others):
         if form != target and form not in visible and contains_any(masked_chunk, [form]):
             visible.append(form)
+    visible += [form for form in parenthetical_names_beside(masked_chunk, TARGET_TOKEN, [target]) if form not in visible]
     return visible
 
 
@@ -104,24 +107,24 @@ def _batches(items: Sequence[str], size: int) -> Iterator[list[str]]:
         yield list(items[start : start + size])
 
 
-def _target_surface(entity: Entity, piece: str, piece_names: set[str]) -> tuple[str, str | None]:
+def _target_surface(entity: Entity, piece: str, piece_names: set[str], labels: Sequence[str]) -> tuple[str, str | None]:
     """The entity as a target (bare, a name widened in `piece`), or why it cannot be one.
 
     A widened name must itself be an entity of the piece (`piece_names`, case-folded): "Daoud
     Khan" becomes "Mohammed Daoud Khan", but "Afghan" in "Afghan Prime Minister" does not
-    become "Afghan Prime".
+    become "Afghan Prime". The answer's rules then apply (`entities.answer_reason`): a number
+    needs a digit and is not bare ("second", "at least one", "15"), a name is capitalised
+    ("congress"), no formula or code ("9s", "C5H12").
     """
     surface = bare_name(entity.text)
-    if entity.label not in NAME_LABELS:
-        return surface, junk_reason(surface)
     reason = span_junk_reason(surface)
-    if reason is None:
+    if reason is None and entity.label in NAME_LABELS:
         widened = whole_name(piece, surface)
         if widened != surface and widened.casefold() not in piece_names:
             return widened, "part_of_a_longer_name"
         surface = widened
-        reason = span_junk_reason(surface) or junk_reason(surface)
-    return surface, reason
+        reason = span_junk_reason(surface)
+    return surface, reason or junk_reason(surface) or answer_reason(surface, entity.label, labels)
 
 
 def find_targets(
@@ -162,7 +165,7 @@ def find_targets(
             shuffled = list(entities)
             rng.shuffle(shuffled)
             for entity in shuffled:
-                surface, reason = _target_surface(entity, piece, piece_names)
+                surface, reason = _target_surface(entity, piece, piece_names, labels)
                 # Every verdict below holds for the whole chunk: a surface is judged once.
                 key = surface.casefold()
                 if key in seen:

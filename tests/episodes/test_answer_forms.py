@@ -7,7 +7,15 @@ import pytest
 
 from memtrain_data.build_config import ANSWER_LABELS, ONTONOTES_LABELS
 from memtrain_data.episodes.aliases import AliasTable, build_alias_index
-from memtrain_data.episodes.answer_forms import answer_candidates, answer_forms, equals_title, surname_of
+from memtrain_data.episodes.answer_forms import (
+    abbreviates,
+    answer_candidates,
+    answer_forms,
+    equals_title,
+    parenthetical_names,
+    parenthetical_names_beside,
+    surname_of,
+)
 from memtrain_data.episodes.entities import (
     Entity,
     answer_reason,
@@ -226,3 +234,31 @@ def test_a_name_with_of_has_no_surname_to_mask() -> None:
 )
 def test_a_one_word_name_used_as_an_ordinary_lowercase_word_is_a_common_noun(answer: str, texts: list[str], common: bool) -> None:
     assert common_word_use(answer, texts) is common
+
+
+@pytest.mark.parametrize(
+    ("short", "name", "expected"),
+    [
+        ("ARR", "Alaska Railroad", True),
+        ("CBP", "U.S. Customs and Border Protection", True),
+        ("DHS", "United States Department of Homeland Security", True),
+        ("UK", "London", False),
+        ("Paris", "Paris", False),
+        ("A", "Alaska", False),
+    ],
+)
+def test_an_abbreviation_has_the_names_letters_in_order_from_a_words_initial(short: str, name: str, expected: bool) -> None:
+    assert abbreviates(short, name) is expected
+
+
+def test_a_name_given_in_parentheses_beside_the_answer_is_one_of_its_forms() -> None:
+    text = "Built in 1915, the Alaska Railroad (ARR) ran north. U.S. Customs and Border Protection (CBP) checks it. London (UK) is far."
+    assert parenthetical_names(text, ["Alaska Railroad"]) == ["ARR"]
+    assert parenthetical_names(text, ["CBP"]) == ["U.S. Customs and Border Protection"]
+    assert parenthetical_names(text, ["London"]) == []
+
+
+def test_a_written_record_shows_a_name_in_parentheses_beside_its_placeholder() -> None:
+    assert parenthetical_names_beside("the [MASK] (ARR) played a role", "[MASK]", ["Alaska Railroad"]) == ["ARR"]
+    assert parenthetical_names_beside("U.S. Customs and Border Protection ([TARGET]) checks", "[TARGET]", ["CBP"]) == ["U.S. Customs and Border Protection"]
+    assert parenthetical_names_beside("in [MASK] (UK) it rained", "[MASK]", ["London"]) == []

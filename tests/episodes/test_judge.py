@@ -326,3 +326,15 @@ def test_the_judge_reads_its_settings_from_stats_json() -> None:
     stats = {"build": {"chunk_tokens": 512, "max_chunks": 4, "doc_tokens": [512, 2048], "validation_fraction": 0.1, "test_fraction": 0.2}}
     assert JudgeSettings.from_stats(stats) == JudgeSettings(512, 4, 512, 2048, 0.1, 0.2)
     assert JudgeSettings.from_stats({}) == JudgeSettings()
+
+
+def test_an_abbreviation_in_parentheses_beside_a_mask_is_a_visible_alias() -> None:
+    chunks = [*CHUNKS[:2], "In 2008 [MASK] (BO) defeated John McCain."]
+    assert _codes(_episode(chunks=chunks)) == ["visible_alias"]
+
+
+def test_a_probe_whose_abbreviation_stands_beside_it_is_a_target_leak() -> None:
+    chunk = "[MASK] joined the American Anthropological Association (AAA) in 1990."
+    probe = RecallProbe(chunk_index=0, masked_chunk="[MASK] joined the [TARGET] (AAA) in 1990.", target="American Anthropological Association", label="ORG", masked_occurrences=1)
+    episode = _episode(chunks=[chunk, *CHUNKS[1:]], recall_probes=[probe])
+    assert _codes(episode) == ["target_leak"]

@@ -178,3 +178,23 @@ def test_person_name_parts() -> None:
     assert person_name_parts("Thomas Jefferson") == ["Jefferson"]
     assert person_name_parts("Martin Luther King Jr.") == ["Luther King", "King", "Martin King"]
     assert person_name_parts("Catherine of Aragon") == [] and person_name_parts("Khan") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "label", "reason"),
+    [
+        ("second", "ORDINAL", "vague_number_or_date"),
+        ("at least one", "CARDINAL", "function_word_edge"),
+        ("15", "CARDINAL", "bare_number"),
+        ("congress", "ORG", "common_noun"),
+        ("9s", "CARDINAL", "number_glued_to_letters"),
+        ("Kabul", "GPE", None),
+        ("1955", "DATE", None),
+    ],
+)
+def test_a_target_must_pass_the_answers_rules(text: str, label: str, reason: str | None) -> None:
+    from memtrain_data.episodes.entities import Entity
+    from memtrain_data.episodes.probes import _target_surface
+
+    piece = f"In that year {text} was noted."
+    assert _target_surface(Entity(text, label), piece, {text.casefold()}, [label])[1] == reason
