@@ -18,22 +18,98 @@ from memtrain_data.errors import ConfigError
 ConfigT = TypeVar("ConfigT")
 
 
-def config_field(default: Any = dataclasses.MISSING, *, help: str, **kwargs: Any) -> Any:
-    """A dataclass field with help text in its metadata (shown by `--help` and in docs)."""
+def config_field(
+    default: Any = dataclasses.MISSING,
+    *,
+    help: str,
+    panel: str | None = None,
+    aliases: tuple[str, ...] = (),
+    hidden: bool = False,
+    **kwargs: Any,
+) -> Any:
+    """A dataclass field with its help text in the metadata: the one place a setting is declared.
+
+    `panel` groups the flag in `--help` (default: the panel of the part holding it), `aliases`
+    are extra flag names such as "-o", `hidden` keeps the field off the command line.
+    """
+    metadata = {"help": help, "panel": panel, "aliases": tuple(aliases), "hidden": hidden}
     if isinstance(default, (list, dict, set)):
         value = default
-        return dataclasses.field(default_factory=lambda: type(value)(value), metadata={"help": help}, **kwargs)
-    return dataclasses.field(default=default, metadata={"help": help}, **kwargs)
+        return dataclasses.field(default_factory=lambda: type(value)(value), metadata=metadata, **kwargs)
+    return dataclasses.field(default=default, metadata=metadata, **kwargs)
+
+
+def settings_part(part_type: type, *, panel: str) -> Any:
+    """A field holding one stage's settings (a dataclass of its own): flattened in YAML and flags.
+
+    Users write `chunk_tokens: 512`, not `episodes: {chunk_tokens: 512}`; the flat names of all
+    parts of one config are unique.
+    """
+    return dataclasses.field(default_factory=part_type, metadata={"part": True, "panel": panel})
+
+
+@dataclasses.dataclass(frozen=True)
+class SettingField:
+    """One setting as users see it: its flat name (YAML key, `--flag-name`) and where it lives."""
+
+    name: str
+    annotation: Any
+    default: Any
+    help: str
+    panel: str
+    aliases: tuple[str, ...]
+    hidden: bool
+    part: str | None  # attribute holding the part's dataclass; None for a field of the config itself
+    owner: type  # the dataclass that declares the field
+
+
+def _is_part(f: dataclasses.Field[Any]) -> bool:
+    return bool(f.metadata.get("part"))
+
+
+def _field_default(f: dataclasses.Field[Any]) -> Any:
+    if f.default is not dataclasses.MISSING:
+        return f.default
+    if f.default_factory is not dataclasses.MISSING:
+        return f.default_factory()
+    return dataclasses.MISSING
+
+
+def settings_fields(config_type: type, *, panel: str = "Options") -> list[SettingField]:
+    """Every setting of `config_type`, parts flattened in declaration order."""
+    hints = typing.get_type_hints(config_type)
+    out: list[SettingField] = []
+    for f in dataclasses.fields(config_type):
+        if _is_part(f):
+            part_type = hints[f.name]
+            for inner in settings_fields(part_type, panel=str(f.metadata["panel"])):
+                out.append(dataclasses.replace(inner, part=f.name))
+            continue
+        out.append(
+            SettingField(
+                name=f.name,
+                annotation=hints[f.name],
+                default=_field_default(f),
+                help=str(f.metadata.get("help", "")),
+                panel=str(f.metadata.get("panel") or panel),
+                aliases=tuple(f.metadata.get("aliases", ())),
+                hidden=bool(f.metadata.get("hidden", False)),
+                part=None,
+                owner=config_type,
+            )
+        )
+    return out
 
 
 def field_names(config_type: type) -> list[str]:
-    return [f.name for f in dataclasses.fields(config_type)]
+    """The flat names of a config's settings (its parts' fields included)."""
+    return [f.name for f in settings_fields(config_type)]
 
 
 def field_help(config_type: type, name: str) -> str:
-    for f in dataclasses.fields(config_type):
+    for f in settings_fields(config_type):
         if f.name == name:
-            return str(f.metadata.get("help", ""))
+            return f.help
     raise KeyError(name)
 
 
@@ -70,7 +146,7 @@ def check_known_keys(values: Mapping[str, Any], config_type: type, where: str) -
 
 def _coerce(config_type: type, values: dict[str, Any], where: str) -> dict[str, Any]:
     """Light type checking of YAML values so a typo'd type fails here, not deep inside a run."""
-    hints = typing.get_type_hints(config_type)
+    hints = {f.name: f.annotation for f in settings_fields(config_type)}
     out: dict[str, Any] = {}
     for key, value in values.items():
         hint = hints.get(key)
@@ -119,16 +195,34 @@ def build_config(
         check_known_keys(given, config_type, "command line")
         values.update(given)
     try:
-        return config_type(**values)
+        return assemble(config_type, values)
     except (TypeError, ValueError) as exc:
         raise ConfigError(str(exc)) from None
 
 
+def assemble(config_type: type[ConfigT], values: Mapping[str, Any]) -> ConfigT:
+    """Build `config_type` from flat values: each part's keys go to that part's dataclass."""
+    hints = typing.get_type_hints(config_type)
+    own: dict[str, Any] = {}
+    routed: set[str] = set()
+    for f in dataclasses.fields(config_type):
+        if _is_part(f):
+            part_type = hints[f.name]
+            part_names = set(field_names(part_type))
+            own[f.name] = assemble(part_type, {k: v for k, v in values.items() if k in part_names})
+            routed |= part_names
+    own.update({k: v for k, v in values.items() if k not in routed})
+    return config_type(**own)
+
+
 def config_to_dict(config: Any) -> dict[str, Any]:
-    """A JSON/YAML-friendly dict of a config dataclass (paths become strings)."""
+    """A flat JSON/YAML-friendly dict of a config dataclass, parts flattened (paths become strings)."""
     out: dict[str, Any] = {}
     for f in dataclasses.fields(config):
         value = getattr(config, f.name)
+        if _is_part(f):
+            out.update(config_to_dict(value))
+            continue
         if isinstance(value, Path):
             value = str(value)
         elif isinstance(value, (list, tuple)):

@@ -7,7 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from memtrain_data.config import build_config, config_field, config_to_dict, field_help
+from memtrain_data.config import (
+    build_config,
+    config_field,
+    config_to_dict,
+    field_help,
+    settings_fields,
+    settings_part,
+)
 from memtrain_data.errors import ConfigError
 
 
@@ -91,3 +98,37 @@ def test_config_to_dict_is_plain_data() -> None:
         "labels": ["A"],
         "output": "out",
     }
+
+
+@dataclass
+class ReadingSettings:
+    """One stage's part of a larger config."""
+
+    words: int = config_field(20, help="Words per passage.")
+
+
+@dataclass
+class StagedConfig:
+    """A config made of a field of its own and one stage's part."""
+
+    seed: int = config_field(0, help="A seed.", aliases=("-s",))
+    reading: ReadingSettings = settings_part(ReadingSettings, panel="Reading")
+
+
+def test_a_part_is_flat_for_users_and_nested_for_code(tmp_path: Path) -> None:
+    config = build_config(StagedConfig, yaml_path=write(tmp_path, "words: 7\n"), overrides={"seed": 3})
+    assert config.reading == ReadingSettings(words=7) and config.seed == 3
+    assert config_to_dict(config) == {"seed": 3, "words": 7}
+
+
+def test_settings_fields_name_each_setting_with_its_panel_and_part() -> None:
+    fields = {f.name: f for f in settings_fields(StagedConfig, panel="General")}
+    assert list(fields) == ["seed", "words"]
+    assert (fields["seed"].panel, fields["seed"].part, fields["seed"].aliases) == ("General", None, ("-s",))
+    assert (fields["words"].panel, fields["words"].part, fields["words"].help) == ("Reading", "reading", "Words per passage.")
+    assert fields["words"].default == 20 and fields["words"].annotation is int
+
+
+def test_unknown_key_in_a_staged_config_suggests_the_flat_name(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="did you mean 'words'"):
+        build_config(StagedConfig, yaml_path=write(tmp_path, "wrods: 7\n"))
