@@ -5,9 +5,11 @@ RULER-HotpotQA eval of the mini build with the tests' tiny model, and a 2-step `
 train run. Prints one line per file, `sha256  path`, and writes it to OUT/digests.txt. Run it
 on two commits and `diff` the two files.
 
-Values that differ between two runs of the same commit are left out, each for a named reason:
-wall-clock times in stats.json and trainer_state.json, the command line and output folder
-(they name OUT), and checkpoint optimizer/RNG state files.
+Values that differ between two runs of the same commit are left out (`VOLATILE_KEY`): wall-clock
+times and speeds, creation times, the command line and paths (they name OUT), and what is keyed on
+the model folder's path and modification time (eval's weights fingerprint and settings key);
+checkpoint optimizer/RNG state files are not digested. Checked by two runs of one commit in two
+folders giving the same digests.txt.
 
     python bench/output_digests.py --work /tmp/digests-before
 """
@@ -29,23 +31,28 @@ SHARED = ROOT.parent / "shared" / "data"
 # Keys whose values are wall-clock times or name the run's folder: not outputs of the method.
 VOLATILE_KEY = re.compile(
     r"(^|_)(seconds|elapsed|runtime|duration|time|wall|started|finished|command|output|output_dir|"
-    r"samples_per_second|steps_per_second|flos|peak_rss|rss|cpu|path|logging_dir)($|_)"
+    r"samples_per_second|steps_per_second|flos|peak_rss|rss|cpu|path|logging_dir|weights_fingerprint|settings_key|created|tokens_per_second|step_time)($|_)"
 )
 
 
-def _scrub(value: Any) -> Any:
+def _scrub(value: Any, work: str) -> Any:
     if isinstance(value, dict):
-        return {k: ("<volatile>" if VOLATILE_KEY.search(str(k)) else _scrub(v)) for k, v in value.items()}
+        return {k: ("<volatile>" if VOLATILE_KEY.search(str(k)) else _scrub(v, work)) for k, v in value.items()}
     if isinstance(value, list):
-        return [_scrub(v) for v in value]
+        return [_scrub(v, work) for v in value]
+    if isinstance(value, str):
+        return value.replace(work, "WORK")  # the run's own folder, in every path it records
     return value
 
 
 def digest_file(path: Path, work: Path) -> str:
     data = path.read_bytes()
     if path.suffix == ".json":
-        data = json.dumps(_scrub(json.loads(data)), sort_keys=True).encode()
-    elif path.suffix in (".md", ".txt", ".yaml", ".jsonl"):
+        data = json.dumps(_scrub(json.loads(data), str(work)), sort_keys=True).encode()
+    elif path.suffix == ".jsonl":
+        rows = [_scrub(json.loads(line), str(work)) for line in data.splitlines() if line.strip()]
+        data = "\n".join(json.dumps(row, sort_keys=True) for row in rows).encode()
+    elif path.suffix in (".md", ".txt", ".yaml"):
         data = data.replace(str(work).encode(), b"WORK")
         data = re.sub(rb"memtrain build-dataset[^\n`]*", b"memtrain build-dataset ...", data)
     return hashlib.sha256(data).hexdigest()
@@ -62,6 +69,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--work", type=Path, required=True)
     parser.add_argument("--skip", nargs="*", default=[], choices=["paper", "eval", "train"])
+    parser.add_argument("--digest-only", action="store_true", help="Only digest what OUT already holds.")
     parser.add_argument("--root", type=Path, default=ROOT, help="Checkout whose code runs (default: this one).")
     options = parser.parse_args()
     work: Path = options.work.resolve()
@@ -69,8 +77,11 @@ def main() -> None:
     root: Path = options.root.resolve()
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(root), "MEMTRAIN_DEBUG": "1"}
     memtrain = [sys.executable, "-m", "memtrain_cli"]
+    if options.digest_only:
+        options.skip = ["build", "paper", "eval", "train"]
     dump = SHARED / "wikipedia" / "enwiki-2016-sample.xml.bz2"
-    run([*memtrain, "build-dataset", "--dump", str(dump), "--preset", "mini", "--output", str(work / "mini")], env)
+    if "build" not in options.skip:
+        run([*memtrain, "build-dataset", "--dump", str(dump), "--preset", "mini", "--output", str(work / "mini")], env)
     if "paper" not in options.skip:
         config = work / "paper.yaml"
         config.write_text("validation_fraction: 0.25\ntest_fraction: 0.25\nnum_episodes: 6\n")
