@@ -431,7 +431,7 @@ def judge_episode(
     """
     settings = settings or JudgeSettings()
     verdict = Verdict()
-    problems = _structure_rules(episode)
+    problems: list[str] = []
     answers = list(episode.answers)
     masked_forms = list(episode.masked_forms)
     leaked: set[str] = set()
@@ -440,6 +440,8 @@ def judge_episode(
         if shown_answers:
             problems.append(f"answer_leak: chunk {index} shows an answer ({', '.join(shown_answers)}) of {answers}")
             leaked.update(shown_answers)
+    # After the leaks: an answer written over its [MASK] also breaks the count, and the leak is the cause.
+    problems += _structure_rules(episode)
     for index, chunk in enumerate(episode.chunks):
         beside = parenthetical_names_beside(chunk, MASK_TOKEN, answers)
         if beside:
