@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from memtrain_data.build_config import BuildConfig
-from memtrain_data.config import config_to_dict
+from memtrain_data.config import assemble, config_to_dict
 from memtrain_data.errors import InputError, MemtrainError, user_error_from_os_error
 from memtrain_data.progress import NullProgress, ProgressReporter
 from memtrain_data.stats import read_stats, write_stats
@@ -64,11 +64,11 @@ def build_dataset(
     from memtrain_data.output_folder import output_lock, prepare_output
 
     progress = progress or NullProgress()
-    if config.push_to_hub:
-        check_push_target(config.push_to_hub)
+    if config.publish.push_to_hub:
+        check_push_target(config.publish.push_to_hub)
     for note in prepare_output(config.output, config_name=str(config.config_name), overwrite=overwrite):
         progress.log(note)
-    if config.executor == "slurm":
+    if config.execution.executor == "slurm":
         # Slurm runs the stages as jobs (the pool array, then a finish job): submit and return.
         with output_lock(config.output, command):
             launch = _prepare_slurm_build(config, progress, command)
@@ -99,27 +99,30 @@ def check_push_target(repo_id: str) -> None:
 
 
 def _run_stages(config: BuildConfig, progress: ProgressReporter, command: str | None) -> BuildResult:
-    from memtrain_data.episodes.build import build_episodes, passages_per_episode
+    from memtrain_data.episodes.build import EpisodeJob, build_episodes, passages_per_episode
     from memtrain_data.pool import build_passage_pool
     from memtrain_data.publish.card import write_dataset_card
 
+    # Each stage reads its own part: the pool its input, PoolSettings and ExecutionSettings
+    # (`pool.PoolRequest`), the episodes their `EpisodeJob`. The card still reads the whole config.
     pool = build_passage_pool(config, progress=progress)
     write_stats(config.output, "pool", pool.stats)
-    check_pool_is_usable(pool.stats, passages_per_episode(config), config.preset)
-    episodes = build_episodes(config, progress=progress)
+    check_pool_is_usable(pool.stats, passages_per_episode(config.episodes.documents), config.preset)
+    episodes = build_episodes(EpisodeJob.of(config), progress=progress)
     stats = write_stats(config.output, "configs", {config.config_name: episodes.stats})
     write_dataset_card(config, stats=stats, command=command)
     # The card adds per-split statistics to stats.json; report those too.
     result = BuildResult(output=config.output, stats=read_stats(config.output))
-    if config.push_to_hub:
+    publish = config.publish
+    if publish.push_to_hub:
         from memtrain_data.publish.push import push_dataset
 
         result.pushed_url = push_dataset(
             config.output,
-            config.push_to_hub,
-            private=config.private,
-            revision=config.revision,
-            create_pr=config.create_pr,
+            publish.push_to_hub,
+            private=publish.private,
+            revision=publish.revision,
+            create_pr=publish.create_pr,
         )
     return result
 
@@ -231,26 +234,31 @@ def _prepare_slurm_build(config: BuildConfig, progress: ProgressReporter, comman
     for note in plan.notes:
         progress.log(note)
     pool_logs = pool_logging_dir(config.output)
-    check_same_plan(pool_logs, plan_record(plan, config), config.output)
+    check_same_plan(pool_logs, plan_record(plan, config.pool), config.output)
     tasks = len(plan.units)
     pool_executor = slurm_executor(
-        pool_pipeline(plan, config, pool_dir(config.output)), tasks=tasks, settings=settings, logging_dir=pool_logs,
+        pool_pipeline(plan, config.pool, pool_dir(config.output)), tasks=tasks, settings=settings, logging_dir=pool_logs,
         job_name="memtrain-pool",
     )
     finish_logs = finish_logging_dir(config.output, str(config.config_name))
-    request = save_build_request(replace(config, executor="local"), command, finish_logs / "request.json")
+    on_one_node = replace(config, execution=replace(config.execution, executor="local"))
+    request = save_build_request(on_one_node, command, finish_logs / "request.json")
     finish_command = [sys.executable, "-m", "memtrain_cli", "build-dataset", "--finish-saved-build", str(request)]
     # The finish job always runs (no completion marker check): the build it runs resumes by itself.
     finish_executor = slurm_executor(
         [CommandStep(finish_command)], tasks=1, settings=settings, logging_dir=finish_logs,
-        job_name=f"memtrain-finish-{config.config_name}", depends=pool_executor, cpus_per_task=config.workers,
+        job_name=f"memtrain-finish-{config.config_name}", depends=pool_executor, cpus_per_task=config.execution.workers,
         skip_completed=False,
     )
     return SlurmBuildLaunch(pool_executor, finish_executor, tasks, pool_logs, finish_logs)
 
 
 def save_build_request(config: BuildConfig, command: str | None, path: Path) -> Path:
-    """The settings (and the user's command line, for the card) of a build to finish elsewhere."""
+    """The settings (and the user's command line, for the card) of a build to finish elsewhere.
+
+    The settings are saved flat, as a YAML file gives them (`config_to_dict`), so a request saved
+    by an older version, before the settings were split into parts, reads back the same way.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps({"config": config_to_dict(config), "command": command}, indent=2) + "\n", encoding="utf-8")
@@ -261,4 +269,4 @@ def save_build_request(config: BuildConfig, command: str | None, path: Path) -> 
 def finish_saved_build(request: Path, progress: ProgressReporter | None = None) -> BuildResult:
     """Run a build from `save_build_request`'s file: what a Slurm build's finish job does."""
     saved = json.loads(Path(request).read_text(encoding="utf-8"))
-    return build_dataset(BuildConfig(**saved["config"]), progress=progress, command=saved.get("command"))
+    return build_dataset(assemble(BuildConfig, saved["config"]), progress=progress, command=saved.get("command"))

@@ -29,7 +29,14 @@ from pathlib import Path
 from typing import Any
 
 from memtrain_data import paper
-from memtrain_data.config import assemble, config_field, config_to_dict, field_names, settings_fields, settings_part
+from memtrain_data.config import (
+    assemble,
+    config_field,
+    config_to_dict,
+    field_names,
+    settings_fields,
+    settings_part,
+)
 from memtrain_data.errors import ConfigError
 from memtrain_data.models import DEFAULT_TOKENIZER
 
@@ -158,11 +165,6 @@ class DocumentBudget:
             raise ConfigError(
                 f"max_doc_tokens ({self.max_doc_tokens}) cannot fit in {self.max_chunks} chunks of {self.chunk_tokens} tokens"
             )
-
-    @property
-    def passages(self) -> int:
-        """Passages one document is planned with: the pivot, the related and the random ones."""
-        return 1 + self.related_passages + self.random_passages
 
 
 @dataclass

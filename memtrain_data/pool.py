@@ -23,9 +23,9 @@ import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from memtrain_data.build_config import BuildConfig
+from memtrain_data.build_config import ExecutionSettings, PoolSettings
 from memtrain_data.errors import ConfigError, InputError
 from memtrain_data.pipeline.readers.sources import (
     InputUnit,
@@ -42,6 +42,9 @@ POOL_FORMAT_VERSION = "2"
 """Bump when the pool's content changes for the same input and settings (old pools are then refused)."""
 
 _PLAN_FILE = "plan.json"
+# Pool settings that do not shape the shards: pages_per_task only divides the input into the
+# units the plan records, pool_size only caps what the episode stage reads of the pool.
+_NOT_IN_SHARDS = frozenset({"pages_per_task", "pool_size"})
 _DUPLICATES_FILE = "duplicate_pages.json"
 _ISSUE_COUNTERS = {
     "truncated_files": "the file was cut short (truncated compressed data); the pages before the cut were kept",
@@ -49,6 +52,24 @@ _ISSUE_COUNTERS = {
     "decompress_errors": "corrupt compressed data; the pages before it were kept",
     "invalid_utf8_bytes": "invalid UTF-8 byte(s) replaced by U+FFFD",
 }
+
+
+class PoolRequest(Protocol):
+    """What the pool stage reads of a build: its input, its folder, its settings, how it runs.
+
+    A `BuildConfig` is one; nothing else of it (episodes, publishing) reaches this stage.
+    """
+
+    @property
+    def output(self) -> Path: ...
+    @property
+    def dump(self) -> list[str]: ...
+    @property
+    def dump_index(self) -> str | None: ...
+    @property
+    def pool(self) -> PoolSettings: ...
+    @property
+    def execution(self) -> ExecutionSettings: ...
 
 
 @dataclass
@@ -70,31 +91,31 @@ def pool_logging_dir(output: Path) -> Path:
     return Path(output) / ".memtrain" / "logs" / "pool"
 
 
-def plan_pool_input(config: BuildConfig, *, pages_per_task: int | None = None) -> SourcePlan:
+def plan_pool_input(request: PoolRequest, *, pages_per_task: int | None = None) -> SourcePlan:
     """Resolve the build's input (the bundled sample wiki when no `--dump`) into units."""
-    dumps = list(config.dump)
+    dumps = list(request.dump)
     if not dumps:
         from memtrain_data.resources import sample_wiki_path
 
         dumps = [str(sample_wiki_path())]
-    return resolve_sources(dumps, config.dump_index, pages_per_task=pages_per_task or config.pages_per_task)
+    return resolve_sources(dumps, request.dump_index, pages_per_task=pages_per_task or request.pool.pages_per_task)
 
 
 def stage_names(plan: SourcePlan) -> list[str]:
     return ["read", "extract", "split", "write"] if plan.kind == "mediawiki" else ["read", "split", "write"]
 
 
-def pool_pipeline(plan: SourcePlan, config: BuildConfig, output_dir: Path) -> list[PipelineStep]:
+def pool_pipeline(plan: SourcePlan, settings: PoolSettings, output_dir: Path) -> list[PipelineStep]:
     """The pool's datatrove steps for `plan`; executor-independent (local, Slurm, Ray)."""
     from memtrain_data.pipeline.passages import PassageSplitter
     from memtrain_data.pipeline.writers.pool import PassagePoolWriter
 
     splitter = PassageSplitter(
-        min_words=config.min_passage_words,
-        max_words=config.max_passage_words,
-        target_words=config.target_passage_words,
-        target_spread=config.passage_size_spread,
-        timeout_s=config.page_timeout_s,
+        min_words=settings.min_passage_words,
+        max_words=settings.max_passage_words,
+        target_words=settings.target_passage_words,
+        target_spread=settings.passage_size_spread,
+        timeout_s=settings.page_timeout_s,
     )
     writer = PassagePoolWriter(output_dir, tasks=len(plan.units))
     if plan.kind == "parquet":
@@ -105,14 +126,14 @@ def pool_pipeline(plan: SourcePlan, config: BuildConfig, output_dir: Path) -> li
     from memtrain_data.pipeline.readers.mediawiki import MediaWikiReader
 
     return [
-        MediaWikiReader(plan.units, max_page_bytes=config.max_page_bytes),
-        WikitextExtractor(timeout_s=config.page_timeout_s, max_page_bytes=config.max_page_bytes),
+        MediaWikiReader(plan.units, max_page_bytes=settings.max_page_bytes),
+        WikitextExtractor(timeout_s=settings.page_timeout_s, max_page_bytes=settings.max_page_bytes),
         splitter,
         writer,
     ]
 
 
-def plan_record(plan: SourcePlan, config: BuildConfig) -> dict[str, Any]:
+def plan_record(plan: SourcePlan, settings: PoolSettings) -> dict[str, Any]:
     """What fixes the pool's content: the units (by name, range and size) and the pool settings."""
 
     def unit_record(unit: InputUnit) -> dict[str, Any]:
@@ -125,12 +146,7 @@ def plan_record(plan: SourcePlan, config: BuildConfig) -> dict[str, Any]:
         "format": POOL_FORMAT_VERSION,
         "kind": plan.kind,
         "units": [unit_record(unit) for unit in plan.units],
-        "min_passage_words": config.min_passage_words,
-        "max_passage_words": config.max_passage_words,
-        "target_passage_words": config.target_passage_words,
-        "passage_size_spread": config.passage_size_spread,
-        "max_page_bytes": config.max_page_bytes,
-        "page_timeout_s": config.page_timeout_s,
+        **{name: value for name, value in asdict(settings).items() if name not in _NOT_IN_SHARDS},
     }
 
 
@@ -152,14 +168,14 @@ def check_same_plan(logging_dir: Path, record: dict[str, Any], output: Path) -> 
     path.with_suffix(".tmp").replace(path)
 
 
-def _make_executor(pipeline: list[PipelineStep], tasks: int, config: BuildConfig, logging_dir: Path) -> PipelineExecutor:
-    """The executor `config.executor` names (local or Ray; see `pipeline/executors.py`)."""
+def _make_executor(pipeline: list[PipelineStep], tasks: int, execution: ExecutionSettings, logging_dir: Path) -> PipelineExecutor:
+    """The executor `execution.executor` names (local or Ray; see `pipeline/executors.py`)."""
     from memtrain_data.pipeline.executors import make_executor
 
     # Pool workers only parse text (no torch, no tokenizers): forking them saves each one the ~2 s
     # re-import of datatrove, pyarrow and mwparserfromhell that forkserver costs (1.45x → 1.75x on 2 cores).
     return make_executor(
-        pipeline, tasks=tasks, kind=config.executor, workers=config.workers, logging_dir=logging_dir,
+        pipeline, tasks=tasks, kind=execution.executor, workers=execution.workers, logging_dir=logging_dir,
         job_name="memtrain-pool", start_method="fork",
     )
 
@@ -227,28 +243,29 @@ def _drop_pages_seen_in_earlier_shards(shards: list[Path], logging_dir: Path, pr
 
 
 def build_passage_pool(
-    config: BuildConfig, progress: ProgressReporter | None = None, *, pages_per_task: int | None = None
+    request: PoolRequest, progress: ProgressReporter | None = None, *, pages_per_task: int | None = None
 ) -> PoolBuildResult:
-    """Build (or finish building) the passage pool of `config.output`; return where it is and its counters.
+    """Build (or finish building) the passage pool of `request.output`; return where it is and its counters.
 
     `pages_per_task` sets how many pages of a multistream dump one task reads (default
-    `config.pages_per_task`). Every input is checked before any task starts.
+    `request.pool.pages_per_task`). Every input is checked before any task starts.
     """
     progress = progress or NullProgress()
-    if config.executor == "slurm":
+    if request.execution.executor == "slurm":
         raise ConfigError("on Slurm the pool is submitted as a job array by memtrain_data.build (a Slurm build), not run here")
-    plan = plan_pool_input(config, pages_per_task=pages_per_task)
-    progress.log(f"pool input: {'the bundled sample wiki' if config.uses_bundled_sample else plan.description}")
+    bundled_sample = not request.dump
+    plan = plan_pool_input(request, pages_per_task=pages_per_task)
+    progress.log(f"pool input: {'the bundled sample wiki' if bundled_sample else plan.description}")
     for note in plan.notes:
         progress.log(note)
 
-    output_dir = pool_dir(config.output)
-    logging_dir = pool_logging_dir(config.output)
+    output_dir = pool_dir(request.output)
+    logging_dir = pool_logging_dir(request.output)
     tasks = len(plan.units)
-    check_same_plan(logging_dir, plan_record(plan, config), config.output)
+    check_same_plan(logging_dir, plan_record(plan, request.pool), request.output)
     names = stage_names(plan)
-    pipeline = pool_pipeline(plan, config, output_dir)
-    executor = _make_executor(pipeline, tasks, config, logging_dir)
+    pipeline = pool_pipeline(plan, request.pool, output_dir)
+    executor = _make_executor(pipeline, tasks, request.execution, logging_dir)
 
     already = len(_completed_ranks(logging_dir, tasks))
     if already:
@@ -303,7 +320,7 @@ def build_passage_pool(
             by_stage[stage].setdefault(counter, 0)
         by_stage[stage] = dict(sorted(by_stage[stage].items()))
     stats: dict[str, Any] = {
-        "input": "bundled sample wiki" if config.uses_bundled_sample else plan.description,
+        "input": "bundled sample wiki" if bundled_sample else plan.description,
         "input_kind": plan.kind,
         "tasks": tasks,
         "tasks_skipped": already,

@@ -152,15 +152,15 @@ def test_a_rerun_with_other_pool_settings_is_refused_instead_of_mixing_pools(tmp
     dump = write_dump(tmp_path / "w.xml", dump_text(town_pages(2)))
     build_passage_pool(BuildConfig(output=tmp_path / "out", dump=[str(dump)]))
     with pytest.raises(InputError, match=r"other input or settings.*max_passage_words"):
-        build_passage_pool(BuildConfig(output=tmp_path / "out", dump=[str(dump)], max_passage_words=100))
+        build_passage_pool(BuildConfig.from_settings(output=tmp_path / "out", dump=[str(dump)], max_passage_words=100))
 
 
 @pytest.mark.slow
 def test_the_shards_are_identical_whatever_the_number_of_workers(tmp_path: Path) -> None:
     dump = tmp_path / "w-multistream.xml.bz2"
     write_multistream(dump, HEADER + SITEINFO, town_pages(8), pages_per_stream=2)
-    one = build_passage_pool(BuildConfig(output=tmp_path / "one", dump=[str(dump)], workers=1), pages_per_task=2)
-    two = build_passage_pool(BuildConfig(output=tmp_path / "two", dump=[str(dump)], workers=2), pages_per_task=2)
+    one = build_passage_pool(BuildConfig.from_settings(output=tmp_path / "one", dump=[str(dump)], workers=1), pages_per_task=2)
+    two = build_passage_pool(BuildConfig.from_settings(output=tmp_path / "two", dump=[str(dump)], workers=2), pages_per_task=2)
     assert one.tasks == two.tasks == 4
     assert shard_bytes(one.pool_dir) == shard_bytes(two.pool_dir)
     assert one.stats["write"] == two.stats["write"]
@@ -284,7 +284,7 @@ from memtrain_data.build_config import BuildConfig
 from memtrain_data.pool import build_passage_pool
 
 if __name__ == "__main__":
-    config = BuildConfig(output=Path(sys.argv[1]), dump=[sys.argv[2]], workers=1)
+    config = BuildConfig.from_settings(output=Path(sys.argv[1]), dump=[sys.argv[2]], workers=1)
     build_passage_pool(config, pages_per_task=int(sys.argv[3]))
 """
 

@@ -26,9 +26,9 @@ def merged_aliases(pool_dir: Path) -> dict[tuple[str, str, str], int]:
 
 
 def test_a_plain_bz2_split_into_tasks_gives_the_records_of_a_one_task_build(tmp_path: Path, enwiki_sample: Path) -> None:
-    one = build_passage_pool(BuildConfig(output=tmp_path / "one", dump=[str(enwiki_sample)], workers=1))
+    one = build_passage_pool(BuildConfig.from_settings(output=tmp_path / "one", dump=[str(enwiki_sample)], workers=1))
     split = build_passage_pool(
-        BuildConfig(output=tmp_path / "split", dump=[str(enwiki_sample)], workers=2), pages_per_task=200
+        BuildConfig.from_settings(output=tmp_path / "split", dump=[str(enwiki_sample)], workers=2), pages_per_task=200
     )
     assert one.tasks == 1
     assert split.tasks == 4  # 3.1 MB of XML in ranges of 200 × 4 KiB

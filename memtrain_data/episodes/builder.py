@@ -64,8 +64,9 @@ if TYPE_CHECKING:
     from spacy.language import Language
     from transformers import PreTrainedTokenizerBase
 
-    from memtrain_data.build_config import BuildConfig
+    from memtrain_data.build_config import EpisodeSettings
     from memtrain_data.episodes.aliases import AliasTable
+    from memtrain_data.episodes.job import DatasetIdentity
     from memtrain_data.episodes.passages import PassageView
     from memtrain_data.episodes.retrieval import PassageRetriever
 
@@ -95,10 +96,11 @@ class EpisodeContext:
 
     `split_rows[split]` holds the pool rows of that split's pages (sorted); `split_masks`
     caches the same as a boolean row mask for the retriever. Without them (tests of a single
-    split), every row is allowed.
+    split), every row is allowed. `settings` and `dataset` are all an episode reads of the build.
     """
 
-    config: BuildConfig
+    settings: EpisodeSettings
+    dataset: DatasetIdentity
     labels: list[str]
     passages: PassageView
     retriever: PassageRetriever
@@ -243,20 +245,21 @@ def build_episode(
     split: str,
 ) -> EpisodeOutcome:
     """Build the episode pivoted on `pivot` (row `pivot_row` of the pool view), or say why not."""
-    config = context.config
+    settings, dataset = context.settings, context.dataset
+    documents, answer_rules = settings.documents, settings.answers
     pivot_id = str(pivot["id"])
-    rng = random.Random(episode_seed(config.seed, pivot_id))
+    rng = random.Random(episode_seed(dataset.seed, pivot_id))
     rejected: Counter[str] = Counter()
-    candidates = answer_candidates(str(pivot["text"]), pivot_entities, config.answer_labels, rejected)
+    candidates = answer_candidates(str(pivot["text"]), pivot_entities, answer_rules.answer_labels, rejected)
     if not candidates:
         return EpisodeOutcome(None, "no_usable_entity", rejected_answers=rejected)
     rng.shuffle(candidates)
-    allow_title = unit_hash("memtrain-title-answer", config.seed, pivot_id) < config.title_answer_share
+    allow_title = unit_hash("memtrain-title-answer", dataset.seed, pivot_id) < answer_rules.title_answer_share
 
     allowed_rows = context.rows_of(split)
-    related = context.retriever.related(pivot_row, str(pivot["text"]), config.related_passages, allowed=context.mask_of(split))
+    related = context.retriever.related(pivot_row, str(pivot["text"]), documents.related_passages, allowed=context.mask_of(split))
     excluded = {pivot_row, *related}
-    random_count = config.random_passages + (config.related_passages - len(related))
+    random_count = documents.random_passages + (documents.related_passages - len(related))
     if len(allowed_rows) - len(excluded) < random_count:
         return EpisodeOutcome(None, "pool_too_small", rejected_answers=rejected)
     rows = [pivot_row, *related, *_draw_random_rows(rng, allowed_rows, excluded, random_count)]
@@ -267,8 +270,8 @@ def build_episode(
     passage_tokens = count_tokens(context.tokenizer, [str(p["text"]) for p in passages])
     top_up = 0
     while (
-        config.top_up_to_min_tokens
-        and sum(passage_tokens) < config.min_doc_tokens * TOP_UP_MARGIN
+        settings.top_up_to_min_tokens
+        and sum(passage_tokens) < documents.min_doc_tokens * TOP_UP_MARGIN
         and len(allowed_rows) - len(excluded) > 0
     ):
         extra_rows = _draw_random_rows(rng, allowed_rows, excluded, min(TOP_UP_BATCH, len(allowed_rows) - len(excluded)))
@@ -318,12 +321,12 @@ def build_episode(
             # masking it there would cut that name, leaving it would give the answer away.
             rejected["answer_inside_other_name"] += 1
             continue
-        if not evidence_ok(config.answer_evidence, config.answer_min_occurrences, masked.in_pivot, masked.total - masked.in_pivot):
+        if not evidence_ok(answer_rules.answer_evidence, answer_rules.answer_min_occurrences, masked.in_pivot, masked.total - masked.in_pivot):
             rejected["too_little_evidence"] += 1
             continue
         if entity.label in NUMERIC_LABELS and not evidence_ok(
-            config.answer_evidence,
-            config.answer_min_occurrences,
+            answer_rules.answer_evidence,
+            answer_rules.answer_min_occurrences,
             masked.in_pivot,
             same_page_outside_pivot(masked.counts, [str(p["id"]) for p in document], pivot_id),
         ):
@@ -346,28 +349,28 @@ def build_episode(
         "masked_in_pivot": masked.in_pivot,
         "masked_outside_pivot": masked.total - masked.in_pivot,
     }
-    chunking = chunk_document(context.tokenizer, masked_texts, config.chunk_tokens, document_tokens)
-    if len(chunking.chunks) > config.max_chunks:
+    chunking = chunk_document(context.tokenizer, masked_texts, documents.chunk_tokens, document_tokens)
+    if len(chunking.chunks) > documents.max_chunks:
         return EpisodeOutcome(None, "too_many_chunks", top_up_passages=top_up, **outcome_extra)
-    if chunking.total_tokens < config.min_doc_tokens:
+    if chunking.total_tokens < documents.min_doc_tokens:
         return EpisodeOutcome(None, "doc_too_short", top_up_passages=top_up, **outcome_extra)
-    if chunking.total_tokens > config.max_doc_tokens:
+    if chunking.total_tokens > documents.max_doc_tokens:
         return EpisodeOutcome(None, "doc_too_long", top_up_passages=top_up, **outcome_extra)
 
     answers = forms.accepted
     probe_avoid = [*answers, *masked.forms]
     rejected_targets: Counter[str] = Counter()
     probes, ner_words = make_recall_probes(
-        context.nlp, chunking.chunks, chunking.pieces, probe_avoid, context.labels, config.probes_per_chunk, rng,
+        context.nlp, chunking.chunks, chunking.pieces, probe_avoid, context.labels, settings.probes_per_chunk, rng,
         aliases=context.aliases, rejected=rejected_targets,
     )  # fmt: skip
     outcome_extra["rejected_targets"] = rejected_targets
     sources = sorted({str(p["source"]) for p in document})
     try:
         episode = MaskedReconstructionEpisode(
-            id=episode_id(str(config.config_name), config.seed, pivot_id),
+            id=episode_id(dataset.config_name, dataset.seed, pivot_id),
             split=split,  # type: ignore[arg-type]
-            preset=config.preset,
+            preset=dataset.preset,
             question=RECONSTRUCTION_QUESTION,
             mask_token=MASK_TOKEN,
             answers=answers,
@@ -384,22 +387,22 @@ def build_episode(
             passage_ids=[str(p["id"]) for p in document],
             related_passage_ids=[str(p["id"]) for p in passages[1 : 1 + len(related)]],
             source=", ".join(sources),
-            tokenizer=config.tokenizer,
-            seed=config.seed,
+            tokenizer=settings.tokenizer,
+            seed=dataset.seed,
             builder_version=BUILDER_VERSION,
         )
     except ValidationError as exc:
         return EpisodeOutcome(None, "invalid_record", ner_words, top_up, detail=str(exc.errors()[0]["msg"]), **outcome_extra)
-    settings = JudgeSettings(
-        chunk_tokens=config.chunk_tokens,
-        max_chunks=config.max_chunks,
-        min_doc_tokens=config.min_doc_tokens,
-        max_doc_tokens=config.max_doc_tokens,
-        validation_fraction=config.validation_fraction if context.split_rows is not None else None,
-        test_fraction=config.test_fraction if context.split_rows is not None else None,
+    judge_settings = JudgeSettings(
+        chunk_tokens=documents.chunk_tokens,
+        max_chunks=documents.max_chunks,
+        min_doc_tokens=documents.min_doc_tokens,
+        max_doc_tokens=documents.max_doc_tokens,
+        validation_fraction=settings.validation_fraction if context.split_rows is not None else None,
+        test_fraction=settings.test_fraction if context.split_rows is not None else None,
     )
     # The same judge as `memtrain validate`, with the original passages in hand for the alignment rules.
-    verdict = judge_episode(episode, settings, originals=raw_texts, require_alignment=True)
+    verdict = judge_episode(episode, judge_settings, originals=raw_texts, require_alignment=True)
     if verdict.violations:
         return EpisodeOutcome(None, violation_code(verdict.violations[0]), ner_words, top_up, detail=verdict.violations[0], **outcome_extra)
     return EpisodeOutcome(episode, None, ner_words, top_up, **outcome_extra)

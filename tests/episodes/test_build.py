@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from memtrain_data.build_config import BuildConfig, resolve_build_config
-from memtrain_data.episodes.build import EpisodeBuildResult, build_episodes, work_paths
+from memtrain_data.episodes.build import EpisodeBuildResult, EpisodeJob, build_episodes, work_paths
 from memtrain_data.episodes.judge import JudgeSettings, judge_episode, split_violations
 from memtrain_data.errors import ConfigError, InputError
 from memtrain_data.records import SPLITS, MaskedReconstructionEpisode
@@ -66,13 +66,14 @@ def check_written_episodes(result: EpisodeBuildResult, config: BuildConfig, toke
     assert episodes
     for episode in episodes:
         assert episode.preset == config.preset and episode.seed == config.seed
+        documents = config.episodes.documents
         settings = JudgeSettings(
-            chunk_tokens=config.chunk_tokens,
-            max_chunks=config.max_chunks,
-            min_doc_tokens=config.min_doc_tokens,
-            max_doc_tokens=config.max_doc_tokens,
-            validation_fraction=config.validation_fraction,
-            test_fraction=config.test_fraction,
+            chunk_tokens=documents.chunk_tokens,
+            max_chunks=documents.max_chunks,
+            min_doc_tokens=documents.min_doc_tokens,
+            max_doc_tokens=documents.max_doc_tokens,
+            validation_fraction=config.episodes.validation_fraction,
+            test_fraction=config.episodes.test_fraction,
         )
         assert judge_episode(episode, settings, count_tokens=lambda text: count_tokens(tokenizer, [text])[0]).violations == []
         assert episode.masked_forms and len(set(episode.masked_forms)) == len(episode.masked_forms)
@@ -100,7 +101,7 @@ def _digests(folder: Path) -> dict[str, str]:
 def test_build_writes_valid_episodes_in_every_split(small_pool: Path, tokenizer: Any) -> None:
     config = _config(small_pool)
     progress = RecordingProgress()
-    result = build_episodes(config, progress=progress)
+    result = build_episodes(EpisodeJob.of(config), progress=progress)
     assert result.output == small_pool / "mini"
     episodes = check_written_episodes(result, config, tokenizer)
     assert len(episodes) == 6
@@ -111,7 +112,7 @@ def test_build_writes_valid_episodes_in_every_split(small_pool: Path, tokenizer:
     assert stats["recall_probes"] == sum(len(e.recall_probes) for e in episodes)
     assert stats["tokens"]["min"] == min(e.n_tokens for e in episodes)
     assert stats["tokens"]["max"] == max(e.n_tokens for e in episodes)
-    assert stats["tokenizer"] == config.tokenizer and stats["retriever"] == "bm25" and stats["preset"] == "mini"
+    assert stats["tokenizer"] == config.episodes.tokenizer and stats["retriever"] == "bm25" and stats["preset"] == "mini"
     assert stats["spacy_model"].startswith("en_core_web_sm")
     assert stats["index_bytes"] > 0
     assert progress.advanced["episodes"] == stats["tasks"]
@@ -121,7 +122,7 @@ def test_build_writes_valid_episodes_in_every_split(small_pool: Path, tokenizer:
 def test_written_folder_loads_with_datasets(small_pool: Path) -> None:
     from datasets import load_dataset
 
-    build_episodes(_config(small_pool))
+    build_episodes(EpisodeJob.of(_config(small_pool)))
     # Split names come from the shard names; the dataset card (publish) adds the named config.
     dataset = load_dataset(str(small_pool), data_dir="mini")
     assert set(dataset) == set(SPLITS)
@@ -132,40 +133,40 @@ def test_written_folder_loads_with_datasets(small_pool: Path) -> None:
 
 
 def test_same_command_gives_identical_files_and_a_rerun_skips_finished_tasks(small_pool: Path, tmp_path: Path) -> None:
-    first = build_episodes(_config(small_pool))
+    first = build_episodes(EpisodeJob.of(_config(small_pool)))
     before = {p.name: p.stat().st_mtime_ns for p in first.files}
     progress = RecordingProgress()
-    again = build_episodes(_config(small_pool), progress=progress)
+    again = build_episodes(EpisodeJob.of(_config(small_pool)), progress=progress)
     assert {p.name: p.stat().st_mtime_ns for p in again.files} == before
     assert any("already done" in line for line in progress.lines)
     assert again.stats["episodes"] == first.stats["episodes"]
 
     other = tmp_path / "other"
     write_pool(other)
-    assert _digests(build_episodes(_config(other)).output) == _digests(first.output)
+    assert _digests(build_episodes(EpisodeJob.of(_config(other))).output) == _digests(first.output)
 
 
 def test_an_interrupted_task_is_redone_and_the_result_is_identical(small_pool: Path) -> None:
     config = _config(small_pool)
-    complete = build_episodes(config)
+    complete = build_episodes(EpisodeJob.of(config))
     digests = _digests(complete.output)
-    paths = work_paths(config)
+    paths = work_paths(EpisodeJob.of(config))
     # What a kill in the middle of task 1 leaves: no summary, no completion marker, no shards.
     (paths.logs / "completions" / "00001").unlink()
     paths.summary(1).unlink()
     for shard in complete.output.glob("*-00001-of-*.parquet"):
         shard.unlink()
     untouched = {p.name: p.stat().st_mtime_ns for p in complete.output.glob("*-00000-of-*.parquet")}
-    resumed = build_episodes(config)
+    resumed = build_episodes(EpisodeJob.of(config))
     assert _digests(resumed.output) == digests
     assert {p.name: p.stat().st_mtime_ns for p in resumed.output.glob("*-00000-of-*.parquet")} == untouched
     assert resumed.stats["episodes"] == complete.stats["episodes"]
 
 
 def test_changed_settings_rebuild_instead_of_mixing(small_pool: Path) -> None:
-    first = _digests(build_episodes(_config(small_pool)).output)
+    first = _digests(build_episodes(EpisodeJob.of(_config(small_pool))).output)
     progress = RecordingProgress()
-    second = build_episodes(_config(small_pool, seed=5), progress=progress)
+    second = build_episodes(EpisodeJob.of(_config(small_pool, seed=5)), progress=progress)
     assert any("rebuilding" in line for line in progress.lines)
     assert all(e.seed == 5 for e in read_episodes(second.output))
     assert _digests(second.output) != first
@@ -176,15 +177,15 @@ def test_worker_count_does_not_change_the_output(tmp_path: Path) -> None:
     one, two = tmp_path / "one", tmp_path / "two"
     write_pool(one)
     write_pool(two)
-    single = build_episodes(_config(one, workers=1, num_episodes=6, probes_per_chunk=1))
-    double = build_episodes(_config(two, workers=2, num_episodes=6, probes_per_chunk=1))
+    single = build_episodes(EpisodeJob.of(_config(one, workers=1, num_episodes=6, probes_per_chunk=1)))
+    double = build_episodes(EpisodeJob.of(_config(two, workers=2, num_episodes=6, probes_per_chunk=1)))
     assert single.stats["tasks"] == double.stats["tasks"] > 1
     assert _digests(single.output) == _digests(double.output)
 
 
 def test_fewer_episodes_than_requested_are_announced(small_pool: Path) -> None:
     progress = RecordingProgress()
-    result = build_episodes(_config(small_pool, num_episodes=80, probes_per_chunk=0), progress=progress)
+    result = build_episodes(EpisodeJob.of(_config(small_pool, num_episodes=80, probes_per_chunk=0)), progress=progress)
     assert result.stats["episodes_total"] < 80
     [warning] = [line for line in progress.lines if line.startswith("warning")]
     assert f"wrote {result.stats['episodes_total']} of 80" in warning
@@ -193,30 +194,30 @@ def test_fewer_episodes_than_requested_are_announced(small_pool: Path) -> None:
 def test_pool_too_small_for_the_preset_says_how_many_are_needed(tmp_path: Path) -> None:
     write_pool(tmp_path, pool_rows()[:10])
     with pytest.raises(InputError, match=r"has 10 passages but one 'mini' episode needs 12"):
-        build_episodes(_config(tmp_path))
+        build_episodes(EpisodeJob.of(_config(tmp_path)))
 
 
 def test_missing_pool_is_an_input_error(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="no passage pool"):
-        build_episodes(_config(tmp_path))
+        build_episodes(EpisodeJob.of(_config(tmp_path)))
 
 
 def test_unknown_entity_label_fails_before_any_work(small_pool: Path) -> None:
     with pytest.raises(ConfigError, match=r"unknown spaCy entity label\(s\) CITY.*valid labels: CARDINAL, DATE"):
-        build_episodes(_config(small_pool, entity_labels=["GPE", "CITY"]))
-    assert not work_paths(_config(small_pool)).logs.exists()
+        build_episodes(EpisodeJob.of(_config(small_pool, entity_labels=["GPE", "CITY"])))
+    assert not work_paths(EpisodeJob.of(_config(small_pool))).logs.exists()
 
 
 def test_tokenizer_that_cannot_load_offline_fails_before_workers_start(small_pool: Path) -> None:
     with pytest.raises(InputError, match="cannot load tokenizer 'no-such-org/no-such-tokenizer'") as raised:
-        build_episodes(_config(small_pool, tokenizer="no-such-org/no-such-tokenizer"))
+        build_episodes(EpisodeJob.of(_config(small_pool, tokenizer="no-such-org/no-such-tokenizer")))
     assert "\n" not in str(raised.value)
-    assert not work_paths(_config(small_pool)).logs.exists()
+    assert not work_paths(EpisodeJob.of(_config(small_pool))).logs.exists()
 
 
 def test_slurm_is_refused_here_because_slurm_builds_run_this_stage_in_their_finish_job(small_pool: Path) -> None:
     with pytest.raises(ConfigError, match="finish job"):
-        build_episodes(_config(small_pool, executor="slurm"))
+        build_episodes(EpisodeJob.of(_config(small_pool, executor="slurm")))
 
 
 def test_yaml_config_with_a_typo_is_a_config_error(tmp_path: Path) -> None:
@@ -239,7 +240,7 @@ def enwiki_output(enwiki_sample: Path, tmp_path_factory: pytest.TempPathFactory)
 @pytest.mark.slow
 def test_mini_preset_on_the_real_sample_meets_every_rule(enwiki_output: Path, tokenizer: Any) -> None:
     config = resolve_build_config(None, {"output": enwiki_output, "preset": "mini"})
-    result = build_episodes(config)
+    result = build_episodes(EpisodeJob.of(config))
     episodes = check_written_episodes(result, config, tokenizer)
     assert len(episodes) == config.num_episodes
     assert {e.split for e in episodes} == set(SPLITS)
@@ -250,7 +251,7 @@ def test_mini_preset_on_the_real_sample_meets_every_rule(enwiki_output: Path, to
 @pytest.mark.slow
 def test_paper_preset_on_the_real_sample_meets_every_rule(enwiki_output: Path, tokenizer: Any) -> None:
     config = resolve_build_config(None, {"output": enwiki_output, "preset": "paper", "num_episodes": 10})
-    result = build_episodes(config)
+    result = build_episodes(EpisodeJob.of(config))
     episodes = check_written_episodes(result, config, tokenizer)
     assert len(episodes) == 10
     for episode in episodes:

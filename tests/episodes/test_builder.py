@@ -13,6 +13,7 @@ from memtrain_data.episodes.builder import (
 )
 from memtrain_data.episodes.chunking import count_tokens
 from memtrain_data.episodes.entities import extract_entities
+from memtrain_data.episodes.job import DatasetIdentity
 from memtrain_data.episodes.judge import JudgeSettings, judge_episode
 from memtrain_data.episodes.masking import contains_any
 from memtrain_data.episodes.passages import PassageView, write_pool_view
@@ -21,9 +22,9 @@ from memtrain_data.records import MASK_TOKEN
 from tests.episodes.pool_helpers import passage_id
 
 
-def _config(output: Path, **changes: Any) -> BuildConfig:
+def _settings(**changes: Any) -> dict[str, Any]:
+    """What an EpisodeContext holds of a build: its EpisodeSettings and its DatasetIdentity."""
     values: dict[str, Any] = {
-        "output": output,
         "preset": "mini",
         "related_passages": 3,
         "random_passages": 8,
@@ -36,7 +37,8 @@ def _config(output: Path, **changes: Any) -> BuildConfig:
         "answer_evidence": "none",
     }
     values.update(changes)
-    return BuildConfig(**values)
+    config = BuildConfig.from_settings(**values)
+    return {"settings": config.episodes, "dataset": DatasetIdentity.of(config)}
 
 
 @pytest.fixture
@@ -46,7 +48,7 @@ def context(small_pool: Path, tokenizer: Any, nlp: Any) -> EpisodeContext:
     view = PassageView.open(view_path)
     build_bm25_index(view.texts(), small_pool / ".memtrain" / "index" / "bm25", fingerprint)
     return EpisodeContext(
-        config=_config(small_pool),
+        **_settings(),
         labels=list(ONTONOTES_LABELS),
         passages=view,
         retriever=BM25Retriever(small_pool / ".memtrain" / "index" / "bm25"),
@@ -68,11 +70,11 @@ def test_an_episode_follows_the_method(context: EpisodeContext) -> None:
     outcome = build_episode(context, row, pivot, entities, "train")
     episode = outcome.episode
     assert episode is not None, outcome.drop_reason
-    config = context.config
-    assert len(episode.passage_ids) >= 1 + config.related_passages + config.random_passages
+    documents = context.settings.documents
+    assert len(episode.passage_ids) >= 1 + documents.related_passages + documents.random_passages
     assert len(set(episode.passage_ids)) == len(episode.passage_ids)
     assert episode.pivot_passage_id == pivot_id and pivot_id in episode.passage_ids
-    assert len(episode.related_passage_ids) == config.related_passages
+    assert len(episode.related_passage_ids) == documents.related_passages
     assert set(episode.related_passage_ids) <= set(episode.passage_ids)
     assert pivot_id not in episode.related_passage_ids
     # The answer is an entity of the pivot, masked everywhere; aliases come from the pivot too.
@@ -81,7 +83,7 @@ def test_an_episode_follows_the_method(context: EpisodeContext) -> None:
     assert not any(contains_any(chunk, episode.answers) for chunk in episode.chunks)
     assert sum(chunk.count(MASK_TOKEN) for chunk in episode.chunks) == episode.masked_occurrences >= 1
     assert episode.chunk_n_tokens == count_tokens(context.tokenizer, episode.chunks)
-    assert config.min_doc_tokens <= episode.n_tokens <= config.max_doc_tokens
+    assert documents.min_doc_tokens <= episode.n_tokens <= documents.max_doc_tokens
     assert episode.recall_probes and {p.chunk_index for p in episode.recall_probes} <= set(range(len(episode.chunks) - 1))
     assert judge_episode(episode, JudgeSettings(chunk_tokens=160, max_chunks=6, min_doc_tokens=300, max_doc_tokens=960)).violations == []
 
@@ -91,7 +93,7 @@ def test_same_pivot_and_seed_give_the_same_episode(context: EpisodeContext) -> N
     first = build_episode(context, row, pivot, entities, "test").episode
     second = build_episode(context, row, pivot, entities, "test").episode
     assert first is not None and first == second
-    other_seed = replace(context, config=_config(context.config.output, seed=1))
+    other_seed = replace(context, **_settings(seed=1))
     third = build_episode(other_seed, row, pivot, entities, "test").episode
     assert third is not None and third.passage_ids != first.passage_ids
 
@@ -111,7 +113,7 @@ def test_pivot_without_usable_entity_is_a_counted_drop(context: EpisodeContext) 
 
 
 def test_short_documents_are_topped_up_with_random_passages(context: EpisodeContext) -> None:
-    topped = replace(context, config=_config(context.config.output, min_doc_tokens=900, max_doc_tokens=960))
+    topped = replace(context, **_settings(min_doc_tokens=900, max_doc_tokens=960))
     row, pivot, entities = _pivot(context, passage_id("Mount Kilimanjaro", 0))
     outcome = build_episode(topped, row, pivot, entities, "train")
     assert outcome.top_up_passages > 0
@@ -124,7 +126,7 @@ def test_short_documents_are_topped_up_with_random_passages(context: EpisodeCont
 
 def _build_with(context: EpisodeContext, **changes: Any) -> Any:
     row, pivot, entities = _pivot(context, passage_id("Marie Curie", 2))
-    return build_episode(replace(context, config=_config(context.config.output, **changes)), row, pivot, entities, "train")
+    return build_episode(replace(context, **_settings(**changes)), row, pivot, entities, "train")
 
 
 def test_documents_over_the_token_range_are_dropped(context: EpisodeContext) -> None:

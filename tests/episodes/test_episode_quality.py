@@ -15,9 +15,10 @@ import pytest
 
 from memtrain_data.build_config import BuildConfig, resolve_build_config
 from memtrain_data.episodes.aliases import AliasTable, build_alias_index
-from memtrain_data.episodes.build import build_episodes
+from memtrain_data.episodes.build import EpisodeJob, build_episodes
 from memtrain_data.episodes.builder import EpisodeContext, EpisodeOutcome, build_episode
 from memtrain_data.episodes.entities import Entity
+from memtrain_data.episodes.job import DatasetIdentity
 from memtrain_data.episodes.judge import JudgeSettings, judge_episode
 from memtrain_data.episodes.passages import PassageView, write_pool_view
 from memtrain_data.episodes.retrieval import BM25Retriever, build_bm25_index
@@ -51,14 +52,16 @@ PAGES: dict[str, list[str]] = {
 }
 
 
-def _config(output: Path, **changes: Any) -> BuildConfig:
+def _settings(**changes: Any) -> dict[str, Any]:
+    """What an EpisodeContext holds of a build: its EpisodeSettings and its DatasetIdentity."""
     values: dict[str, Any] = {
-        "output": output, "preset": "mini", "related_passages": 3, "random_passages": 8,
+        "preset": "mini", "related_passages": 3, "random_passages": 8,
         "chunk_tokens": 400, "max_chunks": 4, "min_doc_tokens": 100, "max_doc_tokens": 1600,
         "probes_per_chunk": 1, "title_answer_share": 1.0,
     }  # fmt: skip
     values.update(changes)
-    return BuildConfig(**values)
+    config = BuildConfig.from_settings(**values)
+    return {"settings": config.episodes, "dataset": DatasetIdentity.of(config)}
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +75,7 @@ def context(tmp_path_factory: pytest.TempPathFactory, tokenizer: Any, nlp: Any) 
     build_bm25_index(view.texts(), output / ".memtrain" / "index" / "bm25", fingerprint)
     build_alias_index(output, output / ".memtrain" / "aliases")
     return EpisodeContext(
-        config=_config(output),
+        **_settings(),
         labels=["PERSON", "GPE", "LAW", "WORK_OF_ART", "DATE"],
         passages=view,
         retriever=BM25Retriever(output / ".memtrain" / "index" / "bm25"),
@@ -87,7 +90,7 @@ def _build(context: EpisodeContext, title: str, n: int, entities: list[Entity], 
     titles = context.passages.table.column("title").to_pylist()
     row = next(i for i, (pid, t) in enumerate(zip(ids, titles, strict=True)) if t == title and pid.endswith(f"-{n}"))
     pivot = context.passages.rows([row])[0]
-    ctx = context if not changes else EpisodeContext(**{**context.__dict__, "config": _config(context.config.output, **changes)})
+    ctx = context if not changes else EpisodeContext(**{**context.__dict__, **_settings(**changes)})
     return build_episode(ctx, row, pivot, entities, "train")
 
 
@@ -214,14 +217,14 @@ def test_a_split_too_small_for_one_document_is_a_one_line_error_naming_it(tmp_pa
     # Only one validation page (4 passages) remains; a 'mini' document needs 12.
     write_pool(tmp_path, [r for r in rows if int(str(r["page_id"])) not in validation_pages[1:]])
     with pytest.raises(InputError, match=r"the validation split has 4 passages from 1 pages, but one 'mini' episode needs 12") as caught:
-        build_episodes(_split_config(tmp_path))
+        build_episodes(EpisodeJob.of(_split_config(tmp_path)))
     assert "validation_fraction" in str(caught.value) and "\n" not in str(caught.value)
 
 
 def test_every_document_draws_only_from_its_own_splits_pages(small_pool: Path, tokenizer: Any) -> None:
     write_aliases(small_pool)
     config = _split_config(small_pool, answer_evidence="none")
-    result = build_episodes(config)
+    result = build_episodes(EpisodeJob.of(config))
     episodes = read_episodes(result.output)
     assert {e.split for e in episodes} == {"train", "validation", "test"}
     for episode in episodes:
