@@ -1,12 +1,13 @@
 """`build_dataset`: dump → passage pool → episodes (with their retrieval index) → dataset card (→ Hub).
 
-The one module that knows the whole build. Each stage is a plain function of the build
-settings and the output folder, in its own package, and can be run alone:
+The one module that knows the whole build. Each stage is a plain function of its own part of
+the build settings (`build_config.BuildConfig`) and the output folder, in its own package, and
+can be run alone:
 
-    memtrain_data.pool.build_passage_pool          OUT/pool/
-    memtrain_data.episodes.build.build_episodes    OUT/.memtrain/index/, OUT/<config>/
-    memtrain_data.publish.card.write_dataset_card  OUT/README.md, OUT/<config>/figures/
-    memtrain_data.publish.push.push_dataset        the Hub
+    memtrain_data.pool.build_passage_pool          OUT/pool/                   PoolRequest: input, PoolSettings, ExecutionSettings
+    memtrain_data.episodes.build.build_episodes    OUT/.memtrain/index/, OUT/<config>/   EpisodeJob.of(config)
+    memtrain_data.publish.card.write_dataset_card  OUT/README.md, OUT/<config>/figures/  the whole BuildConfig (for now)
+    memtrain_data.publish.push.push_dataset        the Hub                     PublishSettings
 
 This module checks the request and the folder before any stage starts, holds the folder's
 lock while they run, sequences them, gathers their statistics into `OUT/stats.json`

@@ -156,3 +156,31 @@ def test_a_build_killed_at_several_points_and_rerun_is_byte_identical_to_an_unin
     assert dataset_stats(output) == dataset_stats(reference)
     leftovers = [p.name for folder in ("pool", "mini") for p in (output / folder).iterdir() if p.name.endswith(".tmp")]
     assert leftovers == [], f"temporary files left behind: {leftovers}"
+
+
+# What a build saved before the settings were split into parts (sha256 of the files as written):
+# the episode stage's settings.json, the pool's plan.json and a Slurm build's request.json. A
+# rerun resumes only while these stay byte for byte the same for the same settings.
+SAVED_BEFORE_PARTS = {
+    "settings.json": "1ae42b2668ede7c5f11ccb4c546c7e877c4632e5614c7a3ea125726429d35f94",
+    "plan.json": "1b020405f0ba4d339fd5954fc4e1845ade2149c3449e9664579c4f0883ccd262",
+    "request.json": "1e8bddd034618af5ed1656db82da7e589ef5ba33a7e0f7fa6835b68233c9bd7c",
+}
+
+
+def test_fingerprints_and_saved_requests_match_what_older_versions_wrote(tmp_path: Path) -> None:
+    from memtrain_data.build import save_build_request
+    from memtrain_data.build_config import BuildConfig, resolve_build_config
+    from memtrain_data.config import assemble
+    from memtrain_data.episodes.build import EpisodeJob, _settings_fingerprint
+    from memtrain_data.pool import plan_pool_input, plan_record
+
+    config = resolve_build_config(None, {"output": "/tmp/golden-out", "preset": "paper", "seed": 7, "workers": 3, "pool_size": 500})
+    written = {
+        "settings.json": json.dumps(_settings_fingerprint(EpisodeJob.of(config), "POOL", 4), indent=2, sort_keys=True) + "\n",
+        "plan.json": json.dumps(plan_record(plan_pool_input(config), config.pool), indent=2, sort_keys=True) + "\n",
+        "request.json": save_build_request(config, "memtrain build-dataset", tmp_path / "request.json").read_text(encoding="utf-8"),
+    }
+    assert {name: hashlib.sha256(text.encode()).hexdigest() for name, text in written.items()} == SAVED_BEFORE_PARTS
+    # The finish job of a Slurm build reads the flat request back into the same config.
+    assert assemble(BuildConfig, json.loads(written["request.json"])["config"]) == config
