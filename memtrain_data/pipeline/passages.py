@@ -33,7 +33,8 @@ from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 
 from memtrain_data.pipeline.aliases import ALIAS_ONLY_KEY, ALIASES_KEY
-from memtrain_data.pipeline.extractors.wikitext import SECTION_STARTS_KEY, PageTimeout, time_limit
+from memtrain_data.pipeline.extractors.wikitext import SECTION_STARTS_KEY
+from memtrain_data.pipeline.time_limit import PageTimeout, time_limit
 
 __all__ = ["PassageSplitter", "split_passages", "split_sentences"]
 
