@@ -27,12 +27,8 @@ from memtrain_data.pipeline.aliases import (
     REDIRECT,
     article_target,
 )
-from memtrain_data.pipeline.readers.sources import (
-    InputUnit,
-    TruncatedInputError,
-    iter_decompressed,
-    iter_unit_bytes,
-)
+from memtrain_data.pipeline.readers.dump_bytes import TruncatedInputError, iter_decompressed, iter_unit_bytes
+from memtrain_data.pipeline.readers.input_unit import InputUnit
 from memtrain_data.pipeline.readers.units import UnitReader
 
 if TYPE_CHECKING:

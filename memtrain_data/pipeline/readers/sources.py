@@ -27,21 +27,25 @@ Header rule: a whole dump file must start with the `<mediawiki>` root. One witho
 of bare `<page>` elements is refused, since that is a piece of a multistream dump and only its
 index says where it belongs. Byte ranges after the first of a multistream dump are bare pages
 by design and are read as such.
+
+This module plans the units; reading their bytes is `dump_bytes`'s, parquet input and the Hub
+are `hub_parquet`'s, and `InputUnit` itself is `input_unit`'s (re-exported here: `InputUnit`
+is what callers outside the readers import from this module).
 """
 
 from __future__ import annotations
 
 import bz2
 import glob
-import gzip
 import os
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
 
 from memtrain_data.errors import InputError
+from memtrain_data.pipeline.readers.dump_bytes import BZ2_MAGIC, PARQUET_MAGIC, compression_of, read_head
+from memtrain_data.pipeline.readers.hub_parquet import check_parquet, parse_hub_id, resolve_hub_parquet
+from memtrain_data.pipeline.readers.input_unit import _DUMP_SUFFIXES, InputUnit, UnitKind
 
 DEFAULT_PAGES_PER_TASK = 50_000
 """Pages (index entries) per byte range of a multistream dump: enwiki (~24M entries) → ~480 tasks."""
@@ -50,47 +54,6 @@ PLAIN_BYTES_PER_PAGE = 4_096
 """Decompressed XML per page assumed when cutting a plain `.bz2` into ranges: enwiki's
 pages-articles averages about 4 KiB a page (~95 GB for ~23M pages), so `pages_per_task` means
 about the same amount of work for both kinds of bz2 dump."""
-
-SNIFF_CHARS = 1 << 20
-READ_BLOCK = 1 << 20
-
-BZ2_MAGIC = b"BZh"
-GZIP_MAGIC = b"\x1f\x8b"
-PARQUET_MAGIC = b"PAR1"
-
-UnitKind = Literal["mediawiki", "parquet"]
-
-
-@dataclass(frozen=True)
-class InputUnit:
-    """One task's input: a whole file, a byte range of a multistream dump, or a parquet file.
-
-    `start`/`end` are set only for byte ranges; `start == 0` marks the range that holds the
-    `<mediawiki>` header. For a multistream dump they are offsets in the compressed file (whole
-    bz2 streams). For a plain `.bz2` (`block_offsets` set: the file's block index, compressed bit
-    offset → decompressed byte offset) they are offsets in the decompressed text, and the unit
-    holds the pages whose `<page>` tag starts in `[start, end)`. `hub_repo`/`hub_revision` are
-    set for parquet files that are downloaded from the Hub inside the task.
-    """
-
-    kind: UnitKind
-    path: str
-    source: str
-    start: int | None = None
-    end: int | None = None
-    hub_repo: str | None = None
-    hub_revision: str | None = None
-    block_offsets: tuple[tuple[int, int], ...] | None = field(default=None, repr=False)
-
-    @property
-    def is_byte_range(self) -> bool:
-        return self.start is not None
-
-    def describe(self) -> str:
-        if self.is_byte_range:
-            what = "decompressed bytes" if self.block_offsets is not None else "bytes"
-            return f"{self.source} ({what} {self.start:,}-{self.end:,})"
-        return self.source
 
 
 @dataclass
@@ -106,128 +69,6 @@ class SourcePlan:
         sources = sorted({unit.source for unit in self.units})
         shown = ", ".join(sources[:3]) + (f" and {len(sources) - 3} more" if len(sources) > 3 else "")
         return f"{shown} ({len(self.units)} task{'s' if len(self.units) != 1 else ''})"
-
-
-# --------------------------------------------------------------------------- decompression
-
-
-def compression_of(path: Path) -> Literal["bz2", "gzip", "none"]:
-    """Compression by magic bytes (never by suffix: a renamed file still reads right)."""
-    with open(path, "rb") as handle:
-        head = handle.read(4)
-    if head.startswith(BZ2_MAGIC):
-        return "bz2"
-    if head.startswith(GZIP_MAGIC):
-        return "gzip"
-    return "none"
-
-
-class TruncatedInputError(Exception):
-    """A compressed stream ended before its end-of-stream marker: the file was cut."""
-
-
-def iter_bz2_streams(path: Path, start: int = 0, end: int | None = None) -> Iterator[bytes]:
-    """Decompressed bytes of the bz2 streams in `path[start:end]`, in order, a block at a time.
-
-    Handles multistream files (one stream after another). Raises `TruncatedInputError` when the
-    last stream is cut, after yielding everything before the cut, and `OSError` on corrupt data.
-    """
-    end = os.path.getsize(path) if end is None else end
-    decompressor = bz2.BZ2Decompressor()
-    stream_open = False
-    with open(path, "rb") as handle:
-        handle.seek(start)
-        remaining = end - start
-        while remaining > 0:
-            block = handle.read(min(READ_BLOCK, remaining))
-            if not block:
-                break
-            remaining -= len(block)
-            while block:
-                stream_open = True
-                # bounded output: a highly compressible block must not inflate all at once
-                out = decompressor.decompress(block, max_length=READ_BLOCK)
-                while True:
-                    if out:
-                        yield out
-                    if decompressor.eof or decompressor.needs_input:
-                        break
-                    out = decompressor.decompress(b"", max_length=READ_BLOCK)
-                if decompressor.eof:
-                    block = decompressor.unused_data
-                    decompressor = bz2.BZ2Decompressor()
-                    stream_open = False
-                else:
-                    block = b""
-    if stream_open:
-        raise TruncatedInputError(f"{path.name}: compressed data ends inside a bz2 stream")
-
-
-def iter_decompressed(path: Path, start: int | None = None, end: int | None = None) -> Iterator[bytes]:
-    """Decompressed bytes of a whole dump file, or of a byte range of a multistream bz2 dump."""
-    kind = compression_of(path)
-    if kind == "bz2" or start is not None:
-        yield from iter_bz2_streams(path, start or 0, end)
-    elif kind == "gzip":
-        with gzip.open(path, "rb") as handle:
-            try:
-                while block := handle.read(READ_BLOCK):
-                    yield block
-            except EOFError as exc:
-                raise TruncatedInputError(f"{path.name}: {exc}") from None
-    else:
-        with open(path, "rb") as handle:
-            while block := handle.read(READ_BLOCK):
-                yield block
-
-
-_PAGE_TAG = re.compile(rb"<page[\s>]")
-
-
-def iter_page_range(unit: InputUnit) -> Iterator[bytes]:
-    """The XML of a plain-bz2 range unit: from the first `<page>` tag at or after `start` (byte 0
-    for the first range, so the header comes along) to the first `<page>` tag at or after `end`
-    (the end of the file for the last range).
-
-    Consecutive ranges therefore meet exactly at a page boundary: every page is read by the one
-    task whose range its `<page>` tag starts in, whatever the range sizes.
-    """
-    import indexed_bzip2
-
-    assert unit.start is not None and unit.end is not None and unit.block_offsets is not None
-    tag_bytes = 6  # a tag split across two reads is found once the next read arrives
-    with indexed_bzip2.open(unit.path, parallelization=1) as handle:
-        handle.set_block_offsets(dict(unit.block_offsets))
-        last_range = unit.end >= unit.block_offsets[-1][1]
-        handle.seek(unit.start)
-        position = unit.start  # decompressed offset of buffer[0]
-        buffer = b""
-        started = unit.start == 0
-        while True:
-            block = handle.read(READ_BLOCK)
-            buffer += block
-            if not started:
-                found = _PAGE_TAG.search(buffer)
-                if found is None:
-                    if not block:
-                        return  # no page starts in or after this range
-                    drop = max(len(buffer) - tag_bytes, 0)
-                    position, buffer = position + drop, buffer[drop:]
-                    continue
-                position, buffer = position + found.start(), buffer[found.start() :]
-                started = True
-            if not last_range:
-                found = _PAGE_TAG.search(buffer, max(unit.end - position, 0))
-                if found is not None:
-                    yield buffer[: found.start()]
-                    return
-            if not block:
-                yield buffer
-                return
-            ready = len(buffer) if last_range else max(len(buffer) - tag_bytes, 0)
-            if ready:
-                yield buffer[:ready]
-                position, buffer = position + ready, buffer[ready:]
 
 
 def plain_bz2_units(dump: Path, pages_per_task: int) -> tuple[list[InputUnit], str | None]:
@@ -259,37 +100,11 @@ def plain_bz2_units(dump: Path, pages_per_task: int) -> tuple[list[InputUnit], s
     return units, note
 
 
-def iter_unit_bytes(unit: InputUnit) -> Iterator[bytes]:
-    """The decompressed XML of one unit: a whole file, a multistream byte range or a plain-bz2 range."""
-    if unit.block_offsets is not None:
-        yield from iter_page_range(unit)
-    else:
-        yield from iter_decompressed(Path(unit.path), unit.start, unit.end)
-
-
-def read_head(path: Path, limit: int = SNIFF_CHARS) -> str:
-    """Up to `limit` decompressed characters from the start of a dump (errors replaced)."""
-    collected = bytearray()
-    try:
-        for block in iter_decompressed(path):
-            collected += block
-            if len(collected) >= limit:
-                break
-    except TruncatedInputError:
-        pass  # a cut file is reported by the reader, which keeps the pages before the cut
-    except (OSError, EOFError, ValueError) as exc:
-        raise InputError(f"{path}: cannot be decompressed ({exc})") from None
-    return bytes(collected[:limit]).decode("utf-8", errors="replace")
-
-
 # --------------------------------------------------------------------------- dump files
 
 _LEADING_NOISE = re.compile(r"^(?:\ufeff|\s|<\?xml[^>]*\?>|<!--.*?-->)*", re.DOTALL)
 _FIRST_TAG = re.compile(r"<([A-Za-z_][\w.:-]*)")
 _INDEX_NAME = re.compile(r"-index\d*\.txt", re.IGNORECASE)
-_DUMP_SUFFIXES = (".xml", ".xml.bz2", ".xml.gz", ".bz2", ".parquet")
-
-
 def is_index_name(path: Path) -> bool:
     """Whether a file is named like a multistream index (`…-multistream-index.txt.bz2`)."""
     return bool(_INDEX_NAME.search(path.name))
@@ -393,127 +208,6 @@ def multistream_units(dump: Path, index: Path, pages_per_task: int) -> list[Inpu
     return [
         InputUnit(kind="mediawiki", path=str(dump), source=dump.name, start=start, end=end)
         for start, end in zip(starts, ends, strict=True)
-    ]
-
-
-# --------------------------------------------------------------------------- parquet
-
-PARQUET_COLUMNS = ("id", "title", "text")
-
-
-def check_parquet(path: Path) -> None:
-    """Raise `InputError` unless `path` is a parquet file in the wikimedia/wikipedia layout."""
-    import pyarrow.parquet as pq
-
-    try:
-        schema = pq.read_schema(path)
-    except Exception as exc:  # pyarrow raises several types for a damaged file
-        raise InputError(f"{path}: not a readable parquet file ({exc})") from None
-    missing = [name for name in PARQUET_COLUMNS if name not in schema.names]
-    if missing:
-        raise InputError(
-            f"{path}: parquet without column(s) {', '.join(missing)}; expected the wikimedia/wikipedia "
-            f"layout (id, url, title, text), found: {', '.join(schema.names)}"
-        )
-    wrong = [
-        f"{name} is {schema.field(name).type}"
-        for name in PARQUET_COLUMNS
-        if not _parquet_type_fits(name, schema.field(name).type)
-    ]
-    if wrong:
-        raise InputError(
-            f"{path}: parquet column types do not fit the wikimedia/wikipedia layout ({', '.join(wrong)}); "
-            "expected title and text as strings and id as a string or integer"
-        )
-
-
-def _parquet_type_fits(column: str, arrow_type: object) -> bool:
-    import pyarrow as pa
-
-    if pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type) or pa.types.is_null(arrow_type):
-        return True
-    return column == "id" and pa.types.is_integer(arrow_type)
-
-
-_HUB_ID = re.compile(r"^(?P<repo>[\w.-]+/[\w.-]+)(?::(?P<config>[\w.-]+))?$")
-_HUB_URL = re.compile(r"^hf://datasets/(?P<repo>[\w.-]+/[\w.-]+)(?:/(?P<config>[\w.-]+))?/?$")
-
-
-def parse_hub_id(spec: str) -> tuple[str, str | None] | None:
-    """(repo, config) for `owner/name`, `owner/name:config` or `hf://datasets/owner/name[/config]`.
-
-    A spec that looks like a file path (starts with `.`, `/`, `~`, or ends like a dump file) is
-    never taken for a Hub id, so a mistyped path is reported as missing.
-    """
-    if spec.startswith((".", "/", "~")) or spec.lower().endswith((*_DUMP_SUFFIXES, ".gz", ".txt")):
-        return None
-    match = _HUB_URL.match(spec) or _HUB_ID.match(spec)
-    if not match:
-        return None
-    return match.group("repo"), match.group("config")
-
-
-def _hub_offline() -> bool:
-    from huggingface_hub import constants
-
-    flag = os.environ.get("HF_HUB_OFFLINE", "")
-    return bool(constants.HF_HUB_OFFLINE) or flag.strip().lower() in {"1", "true", "yes", "on"}
-
-
-def resolve_hub_parquet(spec: str, repo: str, config: str | None) -> list[InputUnit]:
-    """Parquet files of a Hub dataset (one config folder), pinned to the commit seen now.
-
-    Tasks download their file with `hf_hub_download` (cached), so every task reads the same
-    revision. Offline, a copy already in the local cache is used instead.
-    """
-    pattern = f"{config}/*.parquet" if config else "*.parquet"
-    if _hub_offline():
-        from huggingface_hub import snapshot_download
-
-        try:
-            folder = snapshot_download(
-                repo, repo_type="dataset", allow_patterns=[pattern], local_files_only=True
-            )
-        except Exception:
-            raise InputError(
-                f"--dump {spec}: no such file or folder, and the Hub dataset {repo} cannot be looked up: the Hub is "
-                "offline (HF_HUB_OFFLINE=1) and it is not in the local cache; unset HF_HUB_OFFLINE, or download "
-                "its parquet files and pass their folder"
-            ) from None
-        files = sorted(Path(folder).glob(pattern))
-        if not files:
-            raise InputError(f"{spec}: no parquet files for '{pattern}' in the local cache of {repo}")
-        return [
-            InputUnit(kind="parquet", path=str(path), source=f"{repo}/{path.relative_to(folder)}")
-            for path in files
-        ]
-
-    from huggingface_hub import HfApi
-    from huggingface_hub.errors import HfHubHTTPError, RepositoryNotFoundError
-
-    try:
-        info = HfApi().dataset_info(repo)
-    except RepositoryNotFoundError:
-        raise InputError(
-            f"{spec}: no such dataset on the Hugging Face Hub (and no such local path)"
-        ) from None
-    except (HfHubHTTPError, OSError) as exc:
-        raise InputError(f"{spec}: cannot reach the Hugging Face Hub ({exc})") from None
-    names = sorted(s.rfilename for s in info.siblings or [] if s.rfilename.endswith(".parquet"))
-    chosen = [name for name in names if config is None or name.startswith(f"{config}/")]
-    if not chosen:
-        configs = sorted({name.split("/")[0] for name in names if "/" in name})
-        hint = f"; configs include: {', '.join(configs[:8])}" if configs else ""
-        raise InputError(
-            f"{spec}: no parquet files{f' for config {config}' if config else ''} in {repo}{hint}"
-        )
-    if config is None and len({name.split("/")[0] for name in chosen}) > 1:
-        raise InputError(
-            f"{spec}: {repo} has several configs; name one, e.g. {repo}:{chosen[0].split('/')[0]}"
-        )
-    return [
-        InputUnit(kind="parquet", path=name, source=f"{repo}/{name}", hub_repo=repo, hub_revision=info.sha)
-        for name in chosen
     ]
 
 

@@ -10,7 +10,7 @@ from datatrove.pipeline.readers.base import BaseReader
 if TYPE_CHECKING:
     from datatrove.data import Document, DocumentsPipeline
 
-    from memtrain_data.pipeline.readers.sources import InputUnit
+    from memtrain_data.pipeline.readers.input_unit import InputUnit
 
 
 class UnitReader(BaseReader):

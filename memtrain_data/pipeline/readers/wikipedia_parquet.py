@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from memtrain_data.pipeline.readers.sources import InputUnit
+from memtrain_data.pipeline.readers.input_unit import InputUnit
 from memtrain_data.pipeline.readers.units import UnitReader
 
 if TYPE_CHECKING:

@@ -12,7 +12,7 @@ from datatrove.data import Document
 
 from memtrain_data.pipeline.aliases import ALIAS_ONLY_KEY, ALIASES_KEY, LATEST_TIMESTAMP_KEY
 from memtrain_data.pipeline.readers import mediawiki as mediawiki_module
-from memtrain_data.pipeline.readers import sources
+from memtrain_data.pipeline.readers import dump_bytes
 from memtrain_data.pipeline.readers.mediawiki import (
     MediaWikiReader,
     UnitProblems,
@@ -264,7 +264,7 @@ def _peak_bytes(dump: Path) -> int:
 def test_memory_stays_flat_when_the_dump_is_ten_times_larger(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # Peak memory is bounded by the read block, whatever the number of pages; a small block
     # shows it on small dumps.
-    monkeypatch.setattr(sources, "READ_BLOCK", 1 << 15)
+    monkeypatch.setattr(dump_bytes, "READ_BLOCK", 1 << 15)
     small_text, large_text = dump_text(article_pages(500)), dump_text(article_pages(5_000))
     assert len(large_text) > 9 * len(small_text)
     small = write_dump(tmp_path / "small.xml.bz2", small_text)

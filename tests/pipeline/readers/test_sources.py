@@ -11,9 +11,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from memtrain_data.errors import InputError
+from memtrain_data.pipeline.readers.dump_bytes import iter_bz2_streams
+from memtrain_data.pipeline.readers.hub_parquet import parse_hub_id
 from memtrain_data.pipeline.readers.sources import (
-    iter_bz2_streams,
-    parse_hub_id,
     read_multistream_index,
     resolve_sources,
     sibling_index,
