@@ -2,9 +2,9 @@
 its own and no import cycle exists. Read from the source with `ast`.
 
 Between stages every import counts, lazy ones inside functions too (a lazy import is still a
-dependency). Between modules, a cycle of imports run at import time is refused; a lazy import
-closing a loop inside one stage is allowed (the task registry imports its built-in tasks, which
-register themselves with it)."""
+dependency). Between modules no cycle is allowed either, lazy imports counted, with one
+exception: the eval task registry imports its built-in tasks lazily, and they register
+themselves with it."""
 
 from __future__ import annotations
 
@@ -124,8 +124,7 @@ def test_no_module_imports_a_stage_above_or_beside_its_own() -> None:
     assert wrong == [], "imports against the data flow:\n" + "\n".join(sorted(wrong))
 
 
-def test_no_import_cycle_between_modules_at_import_time() -> None:
-    graph = import_graph(import_time_only=True)
+def find_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     state: dict[str, int] = {}  # 1: on the current path, 2: done
     cycles: list[list[str]] = []
 
@@ -141,6 +140,23 @@ def test_no_import_cycle_between_modules_at_import_time() -> None:
     for module in sorted(graph):
         if module not in state:
             visit(module, [module])
+    return cycles
+
+
+def test_no_import_cycle_between_modules_at_import_time() -> None:
+    cycles = find_cycles(import_graph(import_time_only=True))
+    assert cycles == [], "import cycles:\n" + "\n".join(" -> ".join(cycle) for cycle in cycles)
+
+
+# The registry imports the built-in tasks (`eval/tasks/`) when first asked for one; they import it
+# to register themselves.
+TASK_REGISTRY = "memtrain_data.eval.registry"
+
+
+def test_no_import_cycle_between_modules_lazy_imports_counted_but_the_task_registry() -> None:
+    graph = import_graph()
+    graph[TASK_REGISTRY] = {target for target in graph.get(TASK_REGISTRY, set()) if not target.startswith("memtrain_data.eval.tasks")}
+    cycles = find_cycles(graph)
     assert cycles == [], "import cycles:\n" + "\n".join(" -> ".join(cycle) for cycle in cycles)
 
 

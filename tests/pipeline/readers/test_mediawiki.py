@@ -11,8 +11,8 @@ import pytest
 from datatrove.data import Document
 
 from memtrain_data.pipeline.aliases import ALIAS_ONLY_KEY, ALIASES_KEY, LATEST_TIMESTAMP_KEY
-from memtrain_data.pipeline.readers import mediawiki as mediawiki_module
 from memtrain_data.pipeline.readers import dump_bytes
+from memtrain_data.pipeline.readers import mediawiki as mediawiki_module
 from memtrain_data.pipeline.readers.mediawiki import (
     MediaWikiReader,
     UnitProblems,

@@ -36,6 +36,7 @@ from memtrain_data.pipeline.extractors.wikitext.markup import (
     _SPECIAL_LANGUAGE_CODES,
     _mark_link,
 )
+from memtrain_data.pipeline.extractors.wikitext.templates import _render_template, use_renderer
 
 
 def _render(nodes: list[Node], out: list[str], title: str) -> None:
@@ -56,9 +57,6 @@ def _render(nodes: list[Node], out: list[str], title: str) -> None:
         elif isinstance(node, Wikilink):
             after_marked_link = _render_link(node, out, title)
         elif isinstance(node, Template):
-            # Imported here: template renderers render their arguments with this module's functions.
-            from memtrain_data.pipeline.extractors.wikitext.templates import _render_template
-
             rendered = _render_template(node, title)
             if rendered:
                 out.append(rendered)
@@ -166,3 +164,6 @@ def _render_tag(tag: Tag, out: list[str], title: str) -> None:
         return
     elif tag.contents is not None and not tag.self_closing:
         _render(tag.contents.nodes, out, title)
+
+
+use_renderer(_render_str, _render_items)

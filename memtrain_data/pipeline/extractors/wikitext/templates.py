@@ -10,6 +10,7 @@ import re
 from collections.abc import Callable
 
 from mwparserfromhell.nodes import Template
+from mwparserfromhell.wikicode import Wikicode
 
 from memtrain_data.pipeline.extractors.wikitext.markup import (
     _REMOVED_BLOCK,
@@ -18,7 +19,20 @@ from memtrain_data.pipeline.extractors.wikitext.markup import (
     _TEXT_PARSER_FUNCTIONS,
     _template_key,
 )
-from memtrain_data.pipeline.extractors.wikitext.render import _render_items, _render_str
+
+_text_of: Callable[[Wikicode | None, str], str]
+_items_of: Callable[[Wikicode | None, str], list[str]]
+
+
+def use_renderer(text_of: Callable[[Wikicode | None, str], str], items_of: Callable[[Wikicode | None, str], list[str]]) -> None:
+    """Render template arguments with `render.py`'s functions, which it hands over when imported.
+
+    Templates nest inside their arguments, so the two modules recurse into each other; handing
+    the functions over keeps the imports one way (render imports templates, never back).
+    """
+    global _text_of, _items_of
+    _text_of, _items_of = text_of, items_of
+
 
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
            "September", "October", "November", "December")  # fmt: skip
@@ -29,11 +43,11 @@ _UNITS = {"km2": "km²", "m2": "m²", "mi2": "sq mi", "sqmi": "sq mi", "ft2": "s
 
 def _args(template: Template, title: str) -> list[str]:
     """Rendered positional parameters."""
-    return [_render_str(param.value, title) for param in template.params if not param.showkey]
+    return [_text_of(param.value, title) for param in template.params if not param.showkey]
 
 
 def _named(template: Template, name: str, title: str) -> str:
-    return _render_str(template.get(name).value, title) if template.has(name) else ""
+    return _text_of(template.get(name).value, title) if template.has(name) else ""
 
 
 def _first(template: Template, title: str) -> str:
@@ -145,7 +159,7 @@ def _joined(separator: str) -> Callable[[Template, str], str]:
 
 def _list_items(template: Template, title: str) -> str:
     """{{hlist|A|B}}, {{plainlist|* A * B}} and {{ubl|A<br>B}} all show the items A and B: 'A, B'."""
-    return ", ".join(item for param in template.params if not param.showkey for item in _render_items(param.value, title))
+    return ", ".join(item for param in template.params if not param.showkey for item in _items_of(param.value, title))
 
 
 def _wrapped(before: str, after: str) -> Callable[[Template, str], str]:
@@ -169,7 +183,7 @@ def _gauge(template: Template, title: str) -> str:
 
 def _height(template: Template, title: str) -> str:
     """{{height|m=1.8}} → '1.8 m'; {{height|ft=5|in=11}} → '5 ft 11 in'."""
-    return " ".join(f"{_render_str(param.value, title)} {param.name.strip()}" for param in template.params if param.showkey)
+    return " ".join(f"{_text_of(param.value, title)} {param.name.strip()}" for param in template.params if param.showkey)
 
 
 def _fraction(template: Template, title: str) -> str:
