@@ -6,7 +6,7 @@ can be run alone:
 
     memtrain_data.pool.build_passage_pool          OUT/pool/                   PoolRequest: input, PoolSettings, ExecutionSettings
     memtrain_data.episodes.build.build_episodes    OUT/.memtrain/index/, OUT/<config>/   EpisodeJob.of(config)
-    memtrain_data.publish.card.write_dataset_card  OUT/README.md, OUT/<config>/figures/  the whole BuildConfig (for now)
+    memtrain_data.publish.write_card.write_dataset_card  OUT/README.md, OUT/<config>/figures/  the whole BuildConfig (for now)
     memtrain_data.publish.push.push_dataset        the Hub                     PublishSettings
 
 This module checks the request and the folder before any stage starts, holds the folder's
@@ -102,7 +102,7 @@ def check_push_target(repo_id: str) -> None:
 def _run_stages(config: BuildConfig, progress: ProgressReporter, command: str | None) -> BuildResult:
     from memtrain_data.episodes.build import EpisodeJob, build_episodes, passages_per_episode
     from memtrain_data.pool import build_passage_pool
-    from memtrain_data.publish.card import write_dataset_card
+    from memtrain_data.publish.write_card import write_dataset_card
 
     # Each stage reads its own part: the pool its input, PoolSettings and ExecutionSettings
     # (`pool.PoolRequest`), the episodes their `EpisodeJob`. The card still reads the whole config.

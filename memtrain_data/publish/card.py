@@ -1,7 +1,8 @@
-"""The dataset card: README.md (YAML header + body), statistics in stats.json, PNG figures.
+"""The dataset card's text: README.md (YAML header + body) rendered from `stats.json`.
 
-Every number in the card is computed from the shards actually written (not from what the
-builder meant to write), and the YAML header is produced with the `datasets` and
+Rendering only: every number comes from `stats.json`, which `write_card` fills from the shards
+actually written (`statistics`, `provenance`, `figures`), not from what the builder meant to
+write. The YAML header is produced with the `datasets` and
 `huggingface_hub` card utilities, so `load_dataset(DIR, CONFIG)` and the Hub read exactly the
 declared configs and features. Building a second config into the same folder keeps the first:
 the existing header is parsed and merged, and the body is rendered for every config that
@@ -11,292 +12,21 @@ the existing header is parsed and merged, and the body is rendered for every con
 from __future__ import annotations
 
 import re
-import shlex
-from collections import Counter
-from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from memtrain_data import BUILDER_VERSION, __version__
-from memtrain_data.errors import InputError
-from memtrain_data.publish.layout import FIGURES_DIR, POOL_DIR, README_NAME, find_configs, read_stats
+from memtrain_data.publish.layout import README_NAME, read_stats
+from memtrain_data.publish.provenance import license_for, text_date
 from memtrain_data.records import MASK_TOKEN, RECONSTRUCTION_QUESTION, SPLITS, TARGET_TOKEN
 
 if TYPE_CHECKING:
     from huggingface_hub import DatasetCardData
 
-    from memtrain_data.build_config import BuildConfig
 
 PAPER_ARXIV_ID = "2606.03197"
 PAPER_URL = f"https://arxiv.org/abs/{PAPER_ARXIV_ID}"
 # Shown in the card where the Hub repo is not known yet; `push` fills in the real id on upload.
 REPO_ID_PLACEHOLDER = "YOUR_ORG/YOUR_DATASET"
-_DUMP_DATE = re.compile(r"(?<!\d)(\d{4})(\d{2})(\d{2})(?!\d)")
-
-
-# ---------------------------------------------------------------------------------------------
-# Statistics from the written shards
-
-
-@dataclass
-class _SplitAccumulator:
-    """Per-split values gathered while reading shards, reduced to plain numbers at the end."""
-
-    n_tokens: list[int] = field(default_factory=list)
-    n_chunks: list[int] = field(default_factory=list)
-    masked_occurrences: list[int] = field(default_factory=list)
-    n_probes: list[int] = field(default_factory=list)
-    n_passages: list[int] = field(default_factory=list)
-    related_shares: list[float] = field(default_factory=list)
-    answer_labels: Counter[str] = field(default_factory=Counter)
-    probe_labels: Counter[str] = field(default_factory=Counter)
-    shards: int = 0
-    parquet_bytes: int = 0
-    arrow_bytes: int = 0
-
-
-def _summary(values: list[int]) -> dict[str, float | int]:
-    if not values:
-        return {"min": 0, "mean": 0.0, "max": 0, "total": 0}
-    return {"min": min(values), "mean": round(sum(values) / len(values), 2), "max": max(values), "total": sum(values)}
-
-
-def _percentiles(values: list[int]) -> dict[str, int | None]:
-    """p10 / p50 / p90 by nearest rank."""
-    ordered = sorted(values)
-    if not ordered:
-        return {"p10": None, "p50": None, "p90": None}
-    return {f"p{q}": ordered[max(1, min(len(ordered), round(q / 100 * len(ordered) + 0.5))) - 1] for q in (10, 50, 90)}
-
-
-def compute_split_statistics(
-    shards: dict[str, list[Path]],
-    *,
-    planned_passages: int | None = None,
-) -> dict[str, dict[str, Any]]:
-    """Statistics per split, read from the shards (only the small columns are loaded).
-
-    Returns {split: {episodes, shards, parquet_bytes, arrow_bytes, tokens_per_episode,
-    chunks_per_episode, masked_occurrences, probes_per_episode, passages_per_episode (each
-    min/mean/max/total), tokens_percentiles (p10/p50/p90), related_share, top_up_share (share of
-    documents with more passages than `planned_passages`), answer_labels, probe_labels}}. Rule
-    verdicts (cross-split passages, partial masks, ...) are the quality report's, not computed here.
-    """
-    import pyarrow.parquet as pq
-
-    columns = ["n_tokens", "chunk_n_tokens", "masked_occurrences", "answer_label", "recall_probes.list.element.label", "passage_ids", "related_passage_ids"]
-    result: dict[str, dict[str, Any]] = {}
-    for split, paths in shards.items():
-        acc = _SplitAccumulator()
-        for path in paths:
-            try:
-                parquet = pq.ParquetFile(path)
-                table = parquet.read(columns=columns)
-            except Exception as exc:  # pyarrow raises several types for unreadable files
-                raise InputError(f"{path} is not a readable episode shard: {exc}") from None
-            acc.shards += 1
-            acc.parquet_bytes += path.stat().st_size
-            acc.arrow_bytes += sum(parquet.metadata.row_group(i).total_byte_size for i in range(parquet.metadata.num_row_groups))
-            acc.n_tokens += table.column("n_tokens").to_pylist()
-            acc.n_chunks += [len(counts or []) for counts in table.column("chunk_n_tokens").to_pylist()]
-            acc.masked_occurrences += table.column("masked_occurrences").to_pylist()
-            acc.answer_labels.update(table.column("answer_label").to_pylist())
-            for probes in table.column("recall_probes").to_pylist():
-                probes = probes or []
-                acc.n_probes.append(len(probes))
-                acc.probe_labels.update(probe["label"] for probe in probes)
-            for passage_ids, related in zip(table.column("passage_ids").to_pylist(), table.column("related_passage_ids").to_pylist(), strict=True):
-                passage_ids = passage_ids or []
-                acc.n_passages.append(len(passage_ids))
-                acc.related_shares.append(len(related or []) / len(passage_ids) if passage_ids else 0.0)
-        result[split] = {
-            "episodes": len(acc.n_tokens),
-            "shards": acc.shards,
-            "parquet_bytes": acc.parquet_bytes,
-            "arrow_bytes": acc.arrow_bytes,
-            "tokens_per_episode": _summary(acc.n_tokens),
-            "chunks_per_episode": _summary(acc.n_chunks),
-            "masked_occurrences": _summary(acc.masked_occurrences),
-            "probes_per_episode": _summary(acc.n_probes),
-            "passages_per_episode": _summary(acc.n_passages),
-            "tokens_percentiles": _percentiles(acc.n_tokens),
-            "related_share": round(sum(acc.related_shares) / len(acc.related_shares), 4) if acc.related_shares else None,
-            "top_up_share": round(sum(1 for n in acc.n_passages if n > planned_passages) / len(acc.n_passages), 4) if planned_passages and acc.n_passages else None,
-            "answer_labels": dict(sorted(acc.answer_labels.items(), key=lambda item: (-item[1], item[0]))),
-            "probe_labels": dict(sorted(acc.probe_labels.items(), key=lambda item: (-item[1], item[0]))),
-        }
-    return result
-
-
-def _episode_lengths(shards: dict[str, list[Path]]) -> dict[str, list[int]]:
-    import pyarrow.parquet as pq
-
-    return {split: [n for path in paths for n in pq.ParquetFile(path).read(columns=["n_tokens"]).column("n_tokens").to_pylist()] for split, paths in shards.items()}
-
-
-def _distinct_values(paths: list[Path], column: str) -> list[str]:
-    import pyarrow.parquet as pq
-
-    values: set[str] = set()
-    for path in paths:
-        values.update(str(v) for v in pq.ParquetFile(path).read(columns=[column]).column(column).to_pylist() if v is not None)
-    return sorted(values)
-
-
-# ---------------------------------------------------------------------------------------------
-# How the config was built
-
-
-def dump_date_from_name(name: str) -> str | None:
-    """`enwiki-20240601-pages-articles.xml.bz2` -> "2024-06-01"; None when the name has no date."""
-    for match in _DUMP_DATE.finditer(Path(name).name):
-        try:
-            return date(int(match.group(1)), int(match.group(2)), int(match.group(3))).isoformat()
-        except ValueError:
-            continue
-    return None
-
-
-def page_timestamp_range(folder: Path) -> tuple[str, str] | None:
-    """Oldest and newest page revision timestamps in the passage pool, when it records them."""
-    import pyarrow.parquet as pq
-
-    stamps: list[str] = []
-    for path in sorted((folder / POOL_DIR).glob("*.parquet")):
-        parquet = pq.ParquetFile(path)
-        if "timestamp" not in parquet.schema_arrow.names:
-            continue
-        stamps += [s for s in parquet.read(columns=["timestamp"]).column("timestamp").to_pylist() if s]
-    return (min(stamps), max(stamps)) if stamps else None
-
-
-def _equivalent_command(config: BuildConfig) -> str:
-    """A CLI command that reproduces `config`, for builds started from Python."""
-    from memtrain_data.build_config import PRESETS, BuildConfig
-
-    defaults = {**{name: f.default for name, f in BuildConfig.__dataclass_fields__.items()}, **PRESETS[config.preset]}
-    args = ["memtrain", "build-dataset", "--output", str(config.output), "--preset", config.preset]
-    for dump in config.dump:
-        args += ["--dump", dump]
-    for name in ("config_name", "seed", "num_episodes", "tokenizer", "spacy_model", "retriever", "probes_per_chunk", "pool_size"):
-        value = getattr(config, name)
-        if name == "config_name" and value == config.preset:
-            continue
-        if value != defaults.get(name):
-            args += [f"--{name.replace('_', '-')}", str(value)]
-    return shlex.join(args)
-
-
-def describe_build(config: BuildConfig, episode_stats: dict[str, Any], command: str | None) -> dict[str, Any]:
-    """Provenance of one config: command, versions, dump and its date, seed, preset, models."""
-    shards = find_configs(config.output).get(str(config.config_name), {})
-    all_shards = [path for paths in shards.values() for path in paths]
-    dumps = [Path(d).name for d in config.dump] or _distinct_values(all_shards, "source")
-    dump_dates = sorted({d for d in (dump_date_from_name(name) for name in dumps) if d})
-    stamps = page_timestamp_range(config.output)
-    tokenizers = _distinct_values(all_shards, "tokenizer") or [config.tokenizer]
-    spacy_model, spacy_version = split_model_version(str(episode_stats.get("spacy_model") or config.spacy_model))
-    spacy_version = episode_stats.get("spacy_version") or episode_stats.get("spacy_model_version") or spacy_version
-    if spacy_version is None:
-        spacy_version = _installed_version(spacy_model)
-    return {
-        "command": command or _equivalent_command(config),
-        "memtrain_version": __version__,
-        "builder_version": BUILDER_VERSION,
-        "dump": dumps if config.dump else [f"{d} (bundled sample)" for d in dumps] or ["bundled sample wiki"],
-        "dump_date": dump_dates[0] if len(dump_dates) == 1 else ", ".join(dump_dates) or None,
-        "page_timestamps": list(stamps) if stamps else None,
-        "seed": config.seed,
-        "preset": config.preset,
-        "tokenizer": ", ".join(tokenizers),
-        "spacy_model": spacy_model,
-        "spacy_version": spacy_version,
-        "spacy_library_version": _installed_version("spacy"),
-        "retriever": config.retriever if config.retriever == "bm25" else f"dense ({config.dense_model})",
-        "related_passages": config.related_passages,
-        "random_passages": config.random_passages,
-        "chunk_tokens": config.chunk_tokens,
-        "max_chunks": config.max_chunks,
-        "doc_tokens": [config.min_doc_tokens, config.max_doc_tokens],
-        "probes_per_chunk": config.probes_per_chunk,
-        "entity_labels": list(config.entity_labels),
-        "validation_fraction": config.validation_fraction,
-        "test_fraction": config.test_fraction,
-    }
-
-
-_MODEL_VERSION = re.compile(r"^(?P<name>.+?)-(?P<version>\d+\.\d+(?:\.\d+)?\S*)$")
-
-
-def split_model_version(text: str) -> tuple[str, str | None]:
-    """ "en_core_web_sm-3.8.0" -> ("en_core_web_sm", "3.8.0"); a name without a version -> (name, None)."""
-    match = _MODEL_VERSION.match(text)
-    return (match.group("name"), match.group("version")) if match else (text, None)
-
-
-def _installed_version(package: str) -> str | None:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version(package)
-    except PackageNotFoundError:
-        return None
-
-
-# ---------------------------------------------------------------------------------------------
-# Figures
-
-
-def write_figures(folder: Path, config_name: str, shards: dict[str, list[Path]], split_stats: dict[str, dict[str, Any]]) -> list[str]:
-    """Episode-length histogram and entity-label bar chart under `<config>/figures/`; returns repo-relative paths."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from matplotlib.ticker import MaxNLocator
-
-    out = folder / config_name / FIGURES_DIR
-    out.mkdir(parents=True, exist_ok=True)
-    written: list[str] = []
-    # No timestamps or software version in the PNG, so rebuilding gives the same bytes.
-    png_metadata: dict[str, Any] = {"Software": None}
-
-    lengths = _episode_lengths(shards)
-    fig, ax = plt.subplots(figsize=(7, 3.5))
-    all_lengths = [n for values in lengths.values() for n in values]
-    bins = min(30, max(5, len(set(all_lengths))))
-    ax.hist([lengths[s] for s in lengths], bins=bins, label=list(lengths), stacked=True)
-    ax.set_xlabel("tokens per episode")
-    ax.set_ylabel("episodes")
-    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_title(f"{config_name}: episode length")
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(out / "episode_tokens.png", dpi=100, metadata=png_metadata)
-    plt.close(fig)
-    written.append(f"{config_name}/{FIGURES_DIR}/episode_tokens.png")
-
-    labels = Counter[str]()
-    for values in split_stats.values():
-        labels.update(values["answer_labels"])
-    ordered = sorted(labels, key=lambda label: (-labels[label], label))
-    fig, ax = plt.subplots(figsize=(7, 3.5))
-    bottom = [0] * len(ordered)
-    for split, values in split_stats.items():
-        heights = [values["answer_labels"].get(label, 0) for label in ordered]
-        ax.bar(ordered, heights, bottom=bottom, label=split)
-        bottom = [b + h for b, h in zip(bottom, heights, strict=True)]
-    ax.set_ylabel("episodes")
-    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_title(f"{config_name}: label of the masked entity")
-    ax.tick_params(axis="x", labelrotation=45)
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(out / "entity_labels.png", dpi=100, metadata=png_metadata)
-    plt.close(fig)
-    written.append(f"{config_name}/{FIGURES_DIR}/entity_labels.png")
-    return written
 
 
 # ---------------------------------------------------------------------------------------------
@@ -308,36 +38,6 @@ def _size_category(n: int) -> str:
         if n < limit:
             return name
     return "1M<n<10M"
-
-
-# Wikipedia's text license moved from CC BY-SA 3.0 (with the GFDL) to CC BY-SA 4.0 in June 2023.
-LICENSE_SWITCH_MONTH = "2023-06"
-
-
-def text_date(stats: dict[str, Any]) -> tuple[str | None, str]:
-    """The newest date of the Wikipedia text in the folder, and where it comes from.
-
-    In order: the newest revision timestamp the pool stage saw (`pool.latest_revision_timestamp`),
-    the dump dates in the dump file names, the newest revision timestamp in the passage pool.
-    """
-    newest = (stats.get("pool") or {}).get("latest_revision_timestamp")
-    if isinstance(newest, str) and newest[:4].isdigit():
-        return newest[:10], "newest page revision in the input"
-    builds = [entry.get("build") or {} for entry in (stats.get("configs") or {}).values()]
-    dump_dates = [d for build in builds for d in str(build.get("dump_date") or "").split(", ") if d]
-    if dump_dates:
-        return max(dump_dates), "dump date in the file name"
-    stamps = [build["page_timestamps"][1] for build in builds if build.get("page_timestamps")]
-    if stamps:
-        return max(stamps)[:10], "newest page revision in the passage pool"
-    return None, "no revision timestamps in the input and no date in the dump's name"
-
-
-def license_for(date: str | None) -> str:
-    """The Hub license id of Wikipedia text dated `date` (YYYY-MM-DD), or "unknown"."""
-    if not date:
-        return "unknown"
-    return "cc-by-sa-3.0" if date[:7] < LICENSE_SWITCH_MONTH else "cc-by-sa-4.0"
 
 
 def _license_section(stats: dict[str, Any]) -> list[str]:
@@ -760,43 +460,3 @@ def render_card(folder: Path, stats: dict[str, Any], repo_id: str = REPO_ID_PLAC
     described = {name: entry for name, entry in stats.get("configs", {}).items() if entry.get("splits")}
     header = card_header(folder, existing, described)
     return f"---\n{header.to_yaml()}\n---\n\n{card_body(stats, repo_id)}"
-
-
-def write_dataset_card(config: BuildConfig, stats: dict[str, Any], command: str | None) -> Path:
-    """Compute the statistics of `config`'s shards, merge them into stats.json, draw figures, write README.md.
-
-    `stats` is the current content of stats.json (pool and config sections); other configs in
-    the folder keep their sections, their header entries and their part of the card.
-    """
-    import pyarrow.parquet as pq
-
-    from memtrain_data.stats import write_stats  # contract 4
-
-    folder = config.output
-    name = str(config.config_name)
-    shards = find_configs(folder).get(name)
-    if not shards:
-        raise InputError(f"no episode shards under {folder / name} (expected {name}/<split>-*.parquet)")
-    split_stats = compute_split_statistics(
-        shards,
-        planned_passages=1 + config.related_passages + config.random_passages,
-    )
-    entry = dict(stats.get("configs", {}).get(name, {}))
-    entry["splits"] = split_stats
-    entry["build"] = describe_build(config, entry, command)
-    first_shard = next(path for paths in shards.values() for path in paths)
-    entry["build"]["records_have_masked_forms"] = "masked_forms" in pq.read_schema(first_shard).names
-    entry["figures"] = write_figures(folder, name, shards, split_stats)
-    write_stats(folder, "configs", {name: entry})
-    # The judge's verdicts added up exactly as `memtrain validate --report` does (it reads the same stats).
-    from memtrain_data.publish.validate import config_quality
-
-    entry["quality"] = config_quality(folder, name)
-    merged = write_stats(folder, "configs", {name: entry})
-    repo_id = config.push_to_hub or REPO_ID_PLACEHOLDER
-    text = render_card(folder, merged, repo_id)
-    readme = folder / README_NAME
-    tmp = readme.with_suffix(".md.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(readme)
-    return readme

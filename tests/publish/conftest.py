@@ -229,8 +229,8 @@ def write_dataset(folder: Path, config_name: str = "mini", counts: dict[str, int
 def write_card(folder: Path, config_name: str = "mini") -> Path:
     """The dataset card as `build-dataset` writes it after the episodes."""
     from memtrain_data.build_config import resolve_build_config
-    from memtrain_data.publish.card import write_dataset_card
     from memtrain_data.publish.layout import read_stats
+    from memtrain_data.publish.write_card import write_dataset_card
 
     config = resolve_build_config(None, {"output": folder, "preset": "mini", "config_name": config_name, "dump": [DUMP_NAME]})
     command = f"memtrain build-dataset --dump {DUMP_NAME} --preset mini --config-name {config_name} --output {folder}"

