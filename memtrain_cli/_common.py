@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from memtrain_data.errors import MemtrainError, user_error_from_os_error
+from memtrain_data.errors import MemtrainError, first_line, user_error_from_os_error
 
 console = Console()
 err_console = Console(stderr=True)
@@ -48,7 +48,7 @@ def report_errors(command: F) -> F:
             if user_error is not None:
                 err_console.print(f"[bold red]error:[/] {escape(str(user_error))}", highlight=False, soft_wrap=True)
                 raise typer.Exit(user_error.exit_code) from None
-            message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+            message = first_line(exc, empty="")
             err_console.print(
                 f"[bold red]internal error:[/] {type(exc).__name__}: {escape(message)} "
                 "(set MEMTRAIN_DEBUG=1 to see the traceback, and please report it)",

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
-from memtrain_data.errors import ConfigError
+from memtrain_data.errors import ConfigError, first_line
 
 ConfigT = TypeVar("ConfigT")
 
@@ -128,8 +128,7 @@ def read_yaml_mapping(path: Path) -> dict[str, Any]:
     try:
         loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ConfigError(f"{path}: not valid YAML ({first_line})") from None
+        raise ConfigError(f"{path}: not valid YAML ({first_line(exc)})") from None
     if loaded is None:
         return {}
     if not isinstance(loaded, dict):

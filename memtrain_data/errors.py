@@ -37,6 +37,23 @@ class DiskFullError(InputError):
     """The disk (or quota) holding the output folder ran out of space."""
 
 
+def first_line(error: BaseException | str | bytes | None, *, empty: str | None = None) -> str:
+    """The first line of an error's message, for one-line errors that quote a library's complaint.
+
+    A blank message gives `empty`, or by default the exception's type name ("" for text).
+    """
+    if isinstance(error, bytes):
+        text = error.decode("utf-8", "replace")
+    else:
+        text = "" if error is None else str(error)
+    text = text.strip()
+    if text:
+        return text.splitlines()[0]
+    if empty is not None:
+        return empty
+    return type(error).__name__ if isinstance(error, BaseException) else ""
+
+
 # errno values that mean the user's disk or folder, not memtrain, is the problem.
 _DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
 _NOT_WRITABLE_ERRNOS = frozenset({errno.EACCES, errno.EPERM, errno.EROFS})

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from memtrain_data.errors import InputError, MissingDependencyError
+from memtrain_data.errors import InputError, MissingDependencyError, first_line
 
 if TYPE_CHECKING:
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
@@ -126,7 +126,7 @@ def load_tokenizer(name_or_path: str) -> PreTrainedTokenizerBase:
         try:
             return AutoTokenizer.from_pretrained(str(path))
         except (OSError, ValueError) as exc:
-            raise InputError(f"cannot load a tokenizer from {path}: {_first_line(exc)}") from None
+            raise InputError(f"cannot load a tokenizer from {path}: {first_line(exc)}") from None
     if name_or_path.startswith((".", "/", "~")):
         raise InputError(f"tokenizer path does not exist: {name_or_path}")
     if _use_packaged_smollm2(name_or_path, "tokenizer.json"):
@@ -136,7 +136,7 @@ def load_tokenizer(name_or_path: str) -> PreTrainedTokenizerBase:
     except (OSError, ValueError) as exc:
         if name_or_path == SMOLLM2_ID:
             return AutoTokenizer.from_pretrained(str(_materialize_smollm2_tokenizer()))
-        where = "offline (HF_HUB_OFFLINE=1) and it is not in the local Hub cache" if _hub_offline() else _first_line(exc)
+        where = "offline (HF_HUB_OFFLINE=1) and it is not in the local Hub cache" if _hub_offline() else first_line(exc)
         raise InputError(
             f"cannot load tokenizer '{name_or_path}': {where}. Pass --tokenizer with a local folder, "
             f"or use the default {SMOLLM2_ID}."
@@ -164,7 +164,7 @@ def resolve_model_path(name_or_path: str) -> str:
     except Exception as exc:
         if name_or_path == SMOLLM2_ID:
             return str(materialize_smollm2())
-        raise InputError(f"cannot load model '{name_or_path}': {_first_line(exc)}") from None
+        raise InputError(f"cannot load model '{name_or_path}': {first_line(exc)}") from None
 
 
 def load_causal_lm(name_or_path: str, *, device: str = "cpu", dtype: Any = None) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
@@ -185,7 +185,3 @@ def load_causal_lm(name_or_path: str, *, device: str = "cpu", dtype: Any = None)
     model.eval()
     return model, tokenizer
 
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__

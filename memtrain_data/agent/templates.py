@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from memtrain_data.errors import ConfigError
+from memtrain_data.errors import ConfigError, first_line
 
 DEFAULT_UPDATE = """You are reading a long document one section at a time to solve a problem, and you keep a memory of what matters.
 Read the new section, then rewrite the memory so that it keeps every detail that could help solve the problem: names, numbers, dates, places and how they relate. Keep what is still relevant from the previous memory, add what is new, and drop nothing you might need later.
@@ -163,8 +163,7 @@ class PromptTemplates:
 
                 values = yaml.safe_load(text)
         except Exception as exc:  # json.JSONDecodeError or yaml.YAMLError: both mean a malformed file
-            first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise ConfigError(f"{path}: cannot parse templates ({first_line})") from None
+            raise ConfigError(f"{path}: cannot parse templates ({first_line(exc)})") from None
         if not isinstance(values, dict):
             raise ConfigError(f"{path}: expected a mapping of template names to strings")
         known = [f.name for f in dataclasses.fields(cls)]

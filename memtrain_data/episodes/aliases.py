@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from memtrain_data.errors import InputError
+from memtrain_data.errors import InputError, first_line
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -123,7 +123,7 @@ def _read_shards(files: list[Path]) -> pa.Table:
         try:
             table = pq.read_table(path, columns=list(ALIAS_COLUMNS))
         except (pa.ArrowInvalid, OSError, KeyError) as exc:
-            raise InputError(f"cannot read the alias table {path}: {str(exc).splitlines()[0]}") from None
+            raise InputError(f"cannot read the alias table {path}: {first_line(exc)}") from None
         tables.append(table.cast(_empty_table().schema))
     return pa.concat_tables(tables) if tables else _empty_table()
 

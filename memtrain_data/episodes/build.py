@@ -45,7 +45,7 @@ from memtrain_data.episodes.job import (
 )
 from memtrain_data.episodes.plan import check_split_capacity, write_plan
 from memtrain_data.episodes.task import TaskSummary, cached_tokenizer, episode_step
-from memtrain_data.errors import ConfigError, InputError, MemtrainError
+from memtrain_data.errors import ConfigError, InputError, MemtrainError, first_line
 from memtrain_data.progress import NullProgress, ProgressReporter
 from memtrain_data.records import SPLITS
 
@@ -331,9 +331,8 @@ def build_episodes(job: EpisodeJob, progress: ProgressReporter | None = None) ->
     except MemtrainError:
         raise
     except Exception as exc:
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         raise MemtrainError(
-            f"an episode task failed ({type(exc).__name__}: {first_line}); task logs: {paths.logs / 'logs'}"
+            f"an episode task failed ({type(exc).__name__}: {first_line(exc, empty='')}); task logs: {paths.logs / 'logs'}"
         ) from None
     finally:
         stop.set()

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from memtrain_data.errors import InputError
+from memtrain_data.errors import InputError, first_line
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -47,7 +47,7 @@ def _order_key(passage_id: str) -> bytes:
 
 
 def _pool_error(output: Path, exc: Exception) -> InputError:
-    return InputError(f"cannot read the passage pool in {output / 'pool'}: {str(exc).splitlines()[0]}")
+    return InputError(f"cannot read the passage pool in {output / 'pool'}: {first_line(exc)}")
 
 
 def write_pool_view(

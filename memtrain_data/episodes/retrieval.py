@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from memtrain_data.errors import ConfigError, InputError, MissingDependencyError
+from memtrain_data.errors import ConfigError, InputError, MissingDependencyError, first_line
 
 if TYPE_CHECKING:
     import numpy as np
@@ -403,7 +403,7 @@ def build_dense_index(
     try:
         model = sentence_transformers.SentenceTransformer(model_name, device="cpu")  # type: ignore[attr-defined]
     except (OSError, ValueError) as exc:
-        raise ConfigError(f"cannot load dense model '{model_name}': {str(exc).splitlines()[0]}") from None
+        raise ConfigError(f"cannot load dense model '{model_name}': {first_line(exc)}") from None
     note = _clear_stale(directory)
     building = directory.with_name(directory.name + ".building")
     shutil.rmtree(building, ignore_errors=True)

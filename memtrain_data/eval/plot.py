@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from memtrain_data.errors import InputError
+from memtrain_data.errors import InputError, first_line
 
 METRIC_LABELS = {
     "em": "exact match",
@@ -28,7 +28,7 @@ def read_results(path: Path) -> dict[str, Any]:
     try:
         results = json.loads(path.read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: not JSON ({str(exc).splitlines()[0]})") from None
+        raise InputError(f"{path}: not JSON ({first_line(exc)})") from None
     if not isinstance(results, dict) or not isinstance(results.get("metrics"), dict):
         raise InputError(f"{path}: not a memtrain eval results.json (no 'metrics')")
     return results

@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any
 
 from datatrove.pipeline.base import PipelineStep
 
-from memtrain_data.errors import ConfigError, MissingDependencyError
+from memtrain_data.errors import ConfigError, MissingDependencyError, first_line
 
 if TYPE_CHECKING:
     from datatrove.executor.base import PipelineExecutor
@@ -283,9 +283,5 @@ def submit_slurm(executor: PipelineExecutor) -> None:
     except FileNotFoundError as exc:
         raise ConfigError(f"--executor slurm: {exc.filename or 'sbatch'} not found; run this on a Slurm login node") from None
     except subprocess.CalledProcessError as exc:
-        raise ConfigError(f"--executor slurm: sbatch refused the job (exit {exc.returncode}): {_first_line(exc.output)}") from None
+        raise ConfigError(f"--executor slurm: sbatch refused the job (exit {exc.returncode}): {first_line(exc.output, empty='no output')}") from None
 
-
-def _first_line(output: bytes | str | None) -> str:
-    text = output.decode("utf-8", "replace") if isinstance(output, bytes) else (output or "")
-    return text.strip().splitlines()[0] if text.strip() else "no output"

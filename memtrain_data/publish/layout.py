@@ -15,7 +15,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from memtrain_data.errors import InputError
+from memtrain_data.errors import InputError, first_line
 from memtrain_data.records import SPLITS
 
 README_NAME = "README.md"
@@ -100,14 +100,10 @@ def resolve_dataset_folder(source: str | Path) -> Path:
     except OfflineModeIsEnabled:
         raise InputError(f"{text} is not a local folder and HF_HUB_OFFLINE is set, so it cannot be downloaded") from None
     except LocalEntryNotFoundError as exc:
-        raise InputError(f"{text} is not a local folder and could not be downloaded: {_first_line(exc)}") from None
+        raise InputError(f"{text} is not a local folder and could not be downloaded: {first_line(exc)}") from None
     except HfHubHTTPError as exc:
-        raise InputError(f"{text}: the Hub refused the download: {_first_line(exc)}") from None
+        raise InputError(f"{text}: the Hub refused the download: {first_line(exc)}") from None
     except OSError as exc:
-        raise InputError(f"{text}: download failed: {_first_line(exc)}") from None
+        raise InputError(f"{text}: download failed: {first_line(exc)}") from None
     return Path(local)
 
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from memtrain_data.errors import InputError, MemtrainError
+from memtrain_data.errors import InputError, MemtrainError, first_line
 from memtrain_data.publish.card import REPO_ID_PLACEHOLDER
 from memtrain_data.publish.layout import (
     FIGURES_DIR,
@@ -223,7 +223,7 @@ def _describe_failure(exc: BaseException, endpoint: str) -> str:
     if isinstance(exc, HfHubHTTPError) and exc.response is not None:
         status = exc.response.status_code
         server_message = getattr(exc, "server_message", None) or ""
-        detail = f" ({server_message.strip().splitlines()[0]})" if server_message.strip() else ""
+        detail = f" ({first_line(server_message)})" if server_message.strip() else ""
         if status == 401:
             return f"the Hub rejected the token (401 Unauthorized){detail}; check HF_TOKEN or run `hf auth login`"
         if status == 403:
@@ -233,13 +233,13 @@ def _describe_failure(exc: BaseException, endpoint: str) -> str:
         if status >= 500:
             return f"the Hub had a server error ({status}){detail}; try again later"
         return f"the Hub answered {status}{detail}"
-    first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    message = first_line(exc, empty="")
     name = type(exc).__name__
     if name.endswith("Timeout"):
         return f"{endpoint} did not answer in time ({name}); check the network or HF_ENDPOINT, or raise {TIMEOUT_ENV}"
     if name in _NETWORK_ERRORS:
-        return f"could not reach {endpoint} ({name}: {first_line}); check the network or HF_ENDPOINT"
-    return f"{name}: {first_line}" if first_line else name
+        return f"could not reach {endpoint} ({name}: {message}); check the network or HF_ENDPOINT"
+    return f"{name}: {message}" if message else name
 
 
 def _operations(folder: Path, repo_id: str, files: list[str]) -> list[CommitOperationAdd]:

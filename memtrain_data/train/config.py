@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from memtrain_data.config import config_field, config_to_dict, read_yaml_mapping
-from memtrain_data.errors import ConfigError
+from memtrain_data.errors import ConfigError, first_line
 
 # GRPOConfig values memtrain always starts from (before presets): one log line per step, the
 # episode columns kept, and TRL's token-sum loss, whose normaliser memtrain supplies itself
@@ -388,7 +388,7 @@ def build_grpo_config(config: MemTrainConfig) -> Any:
     try:
         grpo_config = GRPOConfig(**values)
     except (TypeError, ValueError) as exc:
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        message = first_line(exc)
         if "bf16" in message:
             message += " (on a CPU-only machine use --preset cpu-smoke, or --use-cpu true --bf16 false)"
         raise ConfigError(f"invalid GRPO settings: {message}") from None

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from memtrain_data.errors import InputError
+from memtrain_data.errors import InputError, first_line
 from memtrain_data.records import SCHEMA_VERSION
 
 if TYPE_CHECKING:
@@ -63,7 +63,7 @@ def load_episodes(
     except InputError:
         raise
     except Exception as exc:
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        message = first_line(exc)
         raise InputError(
             f"cannot load dataset '{dataset}' (config {config_name}, split {split}): {message}"
         ) from None

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from memtrain_data.config import config_to_dict
-from memtrain_data.errors import ConfigError, InputError, MissingDependencyError
+from memtrain_data.errors import ConfigError, InputError, MissingDependencyError, first_line
 from memtrain_data.train.config import MemTrainConfig, build_grpo_config, check_context_fits
 
 METRICS_FILE = "metrics.jsonl"
@@ -48,7 +48,7 @@ def model_context_length(model_folder: str) -> int | None:
     try:
         model_config = AutoConfig.from_pretrained(model_folder)
     except (OSError, ValueError) as exc:
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        message = first_line(exc)
         raise InputError(f"cannot read the model config in {model_folder}: {message}") from None
     text_config = model_config.get_text_config() if hasattr(model_config, "get_text_config") else model_config
     value = getattr(text_config, "max_position_embeddings", None)

@@ -16,7 +16,7 @@ from typing import Any
 
 from memtrain_data.agent.backends.base import Generation, trim_reply
 from memtrain_data.agent.templates import reply_prefill
-from memtrain_data.errors import InputError, MemtrainError, MissingDependencyError
+from memtrain_data.errors import InputError, MemtrainError, MissingDependencyError, first_line
 
 logger = logging.getLogger(__name__)
 
@@ -172,9 +172,9 @@ def _error_text(response: Any) -> str:
         payload = response.json()
         error = payload.get("error", payload)
         message = error.get("message", error) if isinstance(error, dict) else error
-        return str(message).splitlines()[0][:300]
+        return first_line(message)[:300]
     except ValueError:
-        return response.text.strip().splitlines()[0][:300] if response.text.strip() else "(empty body)"
+        return first_line(response.text, empty="(empty body)")[:300]
 
 
 def _parse_completion(response: Any, base_url: str) -> Generation:

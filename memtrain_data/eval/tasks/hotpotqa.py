@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from memtrain_data.agent.budgets import count_tokens, split_into_chunks
-from memtrain_data.errors import InputError
+from memtrain_data.errors import InputError, first_line
 from memtrain_data.eval.config import EvalConfig
 from memtrain_data.eval.registry import register_task
 from memtrain_data.eval.tasks.base import EvalExample, EvalTask, input_hash
@@ -67,7 +67,7 @@ def read_hotpotqa(path: Path) -> tuple[list[HotpotQuestion], int]:
     try:
         items = json.loads(path.read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: not a JSON file ({str(exc).splitlines()[0]})") from None
+        raise InputError(f"{path}: not a JSON file ({first_line(exc)})") from None
     if not isinstance(items, list):
         raise InputError(
             f"{path}: expected a JSON list of HotpotQA questions (the official dev/train format)"

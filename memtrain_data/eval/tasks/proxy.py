@@ -17,7 +17,7 @@ from typing import Any
 from memtrain_data.agent.answers import extract_boxed
 from memtrain_data.agent.loop import run_recall
 from memtrain_data.agent.recall import pick_recall_probe
-from memtrain_data.errors import InputError
+from memtrain_data.errors import InputError, first_line
 from memtrain_data.eval.config import EvalConfig
 from memtrain_data.eval.metrics import score_answer
 from memtrain_data.eval.registry import register_task
@@ -60,7 +60,7 @@ def load_episode_rows(data: str, config_name: str | None, split: str) -> list[di
                 "parquet", data_files={split: files}, split=split, features=episode_features()
             )
         except Exception as exc:  # a parquet file whose types are not the episode schema's
-            message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            message = first_line(exc)
             raise InputError(
                 f"{folder}/{config_name}: the '{split}' files are not memtrain episodes ({message[:200]})"
             ) from None
@@ -70,7 +70,7 @@ def load_episode_rows(data: str, config_name: str | None, split: str) -> list[di
         try:
             dataset = load_dataset(data, config_name, split=split)
         except Exception as exc:  # the Hub or the cache may fail in many ways; all mean "cannot load it"
-            message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            message = first_line(exc)
             raise InputError(
                 f"cannot load dataset '{data}' (config {config_name}, split {split}): {message}"
             ) from None
@@ -89,7 +89,7 @@ def _check_episode_schema(where: Path, files: list[Path]) -> None:
             names = set(pq.read_schema(path).names)
         except Exception as exc:  # not parquet at all, or unreadable
             raise InputError(
-                f"{path}: not a readable parquet file ({str(exc).splitlines()[0][:200]})"
+                f"{path}: not a readable parquet file ({first_line(exc)[:200]})"
             ) from None
         missing = [column for column in _REQUIRED_COLUMNS if column not in names]
         if missing:

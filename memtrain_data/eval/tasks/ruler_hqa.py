@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from memtrain_data.agent.budgets import count_tokens, split_into_chunks
-from memtrain_data.errors import InputError
+from memtrain_data.errors import InputError, first_line
 from memtrain_data.eval.config import EvalConfig, ruler_document_count
 from memtrain_data.eval.registry import register_task
 from memtrain_data.eval.tasks.base import EvalExample, EvalTask, input_hash
@@ -75,7 +75,7 @@ def _download(repo_id: str) -> list[Path]:
             repo_id, repo_type="dataset", allow_patterns=["eval_*.json", "eval_*.jsonl", "*/eval_*.json"]
         )
     except Exception as exc:  # offline, unknown repo, no access: all mean "cannot get the files"
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        message = first_line(exc)
         raise InputError(f"cannot download Hub dataset '{repo_id}': {message}") from None
     files = sorted(p for p in Path(folder).rglob("eval_*.json*") if _FILE_NAME.match(p.name))
     if not files:
@@ -95,7 +95,7 @@ def _read_items(path: Path) -> list[Any]:
             items = [json.loads(line) for line in text.splitlines() if line.strip()]
         except ValueError:
             raise InputError(
-                f"{path}: neither JSON nor JSON lines ({str(first_error).splitlines()[0]})"
+                f"{path}: neither JSON nor JSON lines ({first_line(first_error)})"
             ) from None
     if not isinstance(items, list):
         raise InputError(
