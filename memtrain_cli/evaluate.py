@@ -202,24 +202,21 @@ def evaluate(
     )
 
 
-def _length_label(key: str, values: dict[str, Any], task: str) -> str:
-    if task == "ruler-hqa":
-        return f"{key} docs · {values.get('mean_tokens', 0) / 1000:.1f}k tok"
-    return key
-
-
 def metrics_table(results: dict[str, Any]) -> Table:
     """One row per metrics key (length or proxy task): n, EM, F1, sub-EM, accuracy, mean tokens."""
+    from memtrain_data.eval.registry import task_class
+
+    task = task_class(results["task"])
     table = Table(
         title=f"{results['task']} · {results['mode']} · {results.get('protocol', '?')} · {results['model']}"
     )
-    table.add_column("length" if results.get("keyed_by_length", results["task"] != "proxy") else "metric")
+    table.add_column("length" if results.get("keyed_by_length", task.keyed_by_length) else "metric")
     for name in ("n", "EM", "F1", "sub-EM", "accuracy", "tokens"):
         table.add_column(name, justify="right")
     for key, values in results["metrics"].items():
         n = str(values["n"]) + ("" if values.get("complete", True) else f"/{values.get('n_total')}")
         table.add_row(
-            _length_label(key, values, results["task"])
+            task.length_label(key, values)
             + (" (earlier run)" if values.get("from_previous_run") else ""),
             n,
             f"{100 * values['em']:.1f}",

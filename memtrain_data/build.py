@@ -23,6 +23,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from memtrain_data.atomic import atomic_write_text
 from memtrain_data.build_config import BuildConfig
 from memtrain_data.config import assemble, config_to_dict
 from memtrain_data.errors import InputError, MemtrainError, user_error_from_os_error
@@ -261,9 +262,7 @@ def save_build_request(config: BuildConfig, command: str | None, path: Path) -> 
     by an older version, before the settings were split into parts, reads back the same way.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"config": config_to_dict(config), "command": command}, indent=2) + "\n", encoding="utf-8")
-    tmp.replace(path)
+    atomic_write_text(path, json.dumps({"config": config_to_dict(config), "command": command}, indent=2) + "\n")
     return path
 
 

@@ -25,6 +25,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from memtrain_data.atomic import atomic_path, atomic_write_text
 from memtrain_data.build_config import ExecutionSettings, PoolSettings
 from memtrain_data.errors import ConfigError, InputError
 from memtrain_data.pipeline.readers.sources import (
@@ -163,9 +164,8 @@ def check_same_plan(logging_dir: Path, record: dict[str, Any], output: Path) -> 
             )
         return
     logging_dir.mkdir(parents=True, exist_ok=True)
-    # Temporary name then rename: a kill mid-write must not leave a plan that cannot be read back.
-    path.with_suffix(".tmp").write_text(json.dumps(record, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    path.with_suffix(".tmp").replace(path)
+    # Whole or not at all: a kill mid-write must not leave a plan that cannot be read back.
+    atomic_write_text(path, json.dumps(record, indent=2, sort_keys=True) + "\n")
 
 
 def _make_executor(pipeline: list[PipelineStep], tasks: int, execution: ExecutionSettings, logging_dir: Path) -> PipelineExecutor:
@@ -227,9 +227,8 @@ def _drop_pages_seen_in_earlier_shards(shards: list[Path], logging_dir: Path, pr
             shard = shards[rank]
             table = pq.read_table(shard)
             keep = pc.invert(pc.is_in(table.column("page_id"), value_set=pa.array(dropped, type=pa.int64())))
-            temporary = shard.with_name(f".{shard.name}.dedup.tmp")
-            pq.write_table(table.filter(keep), temporary)
-            temporary.replace(shard)
+            with atomic_path(shard, shard.with_name(f".{shard.name}.dedup.tmp")) as temporary:
+                pq.write_table(table.filter(keep), temporary)
             record[str(rank)] = dropped
             record_path.write_text(json.dumps(record, sort_keys=True) + "\n", encoding="utf-8")
     total = sum(len(dropped) for dropped in record.values())

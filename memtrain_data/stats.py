@@ -10,6 +10,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from memtrain_data.atomic import atomic_write_text
+
 STATS_FILE = "stats.json"
 
 
@@ -27,8 +29,6 @@ def write_stats(output: Path, section: str, values: dict[str, Any]) -> dict[str,
         stats.setdefault("configs", {}).update(values)
     else:
         stats[section] = values
-    # Temporary name then rename: a kill mid-write never leaves a stats.json that cannot be read.
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(stats, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    tmp.replace(path)
+    # Whole or not at all: a kill mid-write never leaves a stats.json that cannot be read.
+    atomic_write_text(path, json.dumps(stats, indent=2, sort_keys=True) + "\n")
     return stats

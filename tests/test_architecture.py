@@ -19,7 +19,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "memtrain_data"
 # statistics, models); `agent` is the memory agent that `eval` and `train` run.
 STAGES: list[set[str]] = [
     {"(package)", "errors", "config", "records", "stats", "progress", "features", "schemas", "resources",
-     "models", "nlp", "build_config", "output_folder", "processes", "paper"},
+     "models", "nlp", "build_config", "output_folder", "processes", "paper", "atomic"},
     {"pipeline"},
     {"pool"},
     {"episodes"},

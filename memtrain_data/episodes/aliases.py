@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from memtrain_data.atomic import atomic_path
 from memtrain_data.errors import InputError, first_line
 
 if TYPE_CHECKING:
@@ -176,11 +177,10 @@ def build_alias_index(output: Path, destination: Path) -> AliasIndexInfo:
     destination.mkdir(parents=True, exist_ok=True)
     for name, order in (("by_target", ["target", "alias", "kind"]), ("by_alias", ["alias", "target", "kind"])):
         ordered = table.sort_by([(column, "ascending") for column in order]).combine_chunks()
-        tmp = destination / f"{name}.arrow.tmp"
-        with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_file(sink, ordered.schema) as writer:
+        target = destination / f"{name}.arrow"
+        with atomic_path(target) as temporary, pa.OSFile(str(temporary), "wb") as sink, pa.ipc.new_file(sink, ordered.schema) as writer:
             # One batch: workers index the memory-mapped columns directly.
             writer.write_table(ordered, max_chunksize=max(ordered.num_rows, 1))
-        tmp.replace(destination / f"{name}.arrow")
     kinds = pc.value_counts(table.column("kind")).to_pylist() if table.num_rows else []
     per_kind = {entry["values"]: entry["counts"] for entry in kinds}
     return AliasIndexInfo(destination, table.num_rows, per_kind.get("redirect", 0), per_kind.get("anchor", 0), len(files))

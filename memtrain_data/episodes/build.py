@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from memtrain_data import BUILDER_VERSION
+from memtrain_data.atomic import atomic_write_text
 from memtrain_data.episodes.job import (
     MAX_EPISODES_PER_TASK,
     MIN_EPISODES_PER_TASK,
@@ -98,9 +99,8 @@ def _reset_if_stale(paths: WorkPaths, fingerprint: dict[str, Any], progress: Pro
             for old in paths.shards.glob(f"{split}-*-of-*.parquet"):
                 old.unlink()
     paths.state.mkdir(parents=True, exist_ok=True)
-    # Temporary name then rename: a kill mid-write must not leave settings that cannot be read back.
-    paths.settings.with_suffix(".tmp").write_text(json.dumps(fingerprint, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    paths.settings.with_suffix(".tmp").replace(paths.settings)
+    # Whole or not at all: a kill mid-write must not leave settings that cannot be read back.
+    atomic_write_text(paths.settings, json.dumps(fingerprint, indent=2, sort_keys=True) + "\n")
 
 
 def _build_aliases(output: Path, paths: WorkPaths) -> Any:

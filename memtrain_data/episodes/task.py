@@ -16,6 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from memtrain_data.atomic import atomic_path, atomic_write_text
 from memtrain_data.episodes.job import EpisodeJob, WorkPaths, shard_name, work_paths
 from memtrain_data.records import SPLITS
 
@@ -64,10 +65,7 @@ class TaskSummary:
 
     def write(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        # Temporary name then rename: a reader never sees half a summary.
-        tmp = path.with_suffix(".json.tmp")
-        tmp.write_text(self.to_json(), encoding="utf-8")
-        tmp.replace(path)
+        atomic_write_text(path, self.to_json())  # a reader never sees half a summary
 
 
 @dataclass
@@ -151,12 +149,11 @@ def _write_shard(paths: WorkPaths, split: str, rank: int, tasks: int, episodes: 
 
     from memtrain_data.features import episode_arrow_schema
 
-    # Temporary name then rename: a killed task never leaves a half-written shard behind.
+    # Whole or not at all, hidden while written: a killed task never leaves a half-written shard behind.
     final = paths.shards / shard_name(split, rank, tasks)
     final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = final.with_name(f".{final.name}.tmp")
-    pq.write_table(pa.Table.from_pylist(episodes, schema=episode_arrow_schema()), tmp)
-    tmp.replace(final)
+    with atomic_path(final, final.with_name(f".{final.name}.tmp")) as temporary:
+        pq.write_table(pa.Table.from_pylist(episodes, schema=episode_arrow_schema()), temporary)
     return final.name
 
 

@@ -22,9 +22,6 @@ _DOCUMENTS = re.compile(r"^(\d+)\s*(?:d|docs?|documents?)$", re.IGNORECASE)
 RULER_HQA_LABELS: dict[str, int] = {
     "7k": 50, "14k": 100, "28k": 200, "56k": 400, "112k": 800, "224k": 1600, "448k": 3200, "896k": 6400,
 }  # fmt: skip
-# The protocol each task follows unless --protocol says otherwise.
-DEFAULT_PROTOCOL: dict[str, str] = {"ruler-hqa": "memagent", "hotpotqa": "memagent", "proxy": "memtrain"}
-_FROM_PROTOCOL = ("chunk_tokens", "memory_tokens", "response_tokens", "temperature", "top_p")
 
 # Settings that only choose *which* examples run, *where from*, or *how fast*: changing them keeps
 # the predictions already made valid, so a rerun reuses them. What the examples are is checked
@@ -191,10 +188,12 @@ class EvalConfig:
 
     def __post_init__(self) -> None:
         from memtrain_data.agent.protocols import get_protocol
+        from memtrain_data.eval.registry import task_class
 
         self.output = Path(self.output)
+        task = task_class(self.task)  # the task knows its protocol, default lengths and their form
         if self.protocol is None:
-            self.protocol = DEFAULT_PROTOCOL.get(self.task, "memtrain")
+            self.protocol = task.default_protocol
         for name, value in get_protocol(self.protocol).settings().items():
             if getattr(self, name) is None:
                 setattr(self, name, value)
@@ -204,17 +203,14 @@ class EvalConfig:
             self.ids = [str(value) for value in self.ids]
             if not self.ids:
                 raise ConfigError("--ids is empty: give comma-separated example ids")
-        if self.lengths is None and self.task == "hotpotqa":
-            self.lengths = ["7k", "14k", "28k"]
+        if self.lengths is None and task.default_lengths is not None:
+            self.lengths = list(task.default_lengths)
         if isinstance(self.lengths, str):
             self.lengths = [part for part in self.lengths.split(",") if part.strip()]
         if self.lengths is not None:
             self.lengths = [str(length).strip() for length in self.lengths]
             for length in self.lengths:
-                if self.task == "ruler-hqa":
-                    ruler_document_count(length)
-                elif document_count(length) is None:
-                    parse_length(length)
+                task.check_length(length)
             if len(set(self.lengths)) != len(self.lengths):
                 raise ConfigError(f"lengths repeat a value: {','.join(self.lengths)}")
         if self.templates is not None:

@@ -40,11 +40,16 @@ def task_names() -> list[str]:
     return sorted(TASKS)
 
 
-def get_task(name: str) -> EvalTask:
-    """A new instance of the task registered as `name`; ConfigError listing the known names otherwise."""
+def task_class(name: str) -> type[EvalTask]:
+    """The task class registered as `name`; ConfigError listing the known names otherwise."""
     known = task_names()
     if name not in TASKS:
         close = difflib.get_close_matches(name, known, n=1)
         hint = f" (did you mean '{close[0]}'?)" if close else ""
         raise ConfigError(f"unknown task '{name}'{hint}; known tasks: {', '.join(known)}")
-    return TASKS[name]()
+    return TASKS[name]
+
+
+def get_task(name: str) -> EvalTask:
+    """A new instance of the task registered as `name`; ConfigError listing the known names otherwise."""
+    return task_class(name)()

@@ -19,7 +19,6 @@ writing anything into a folder it created.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import time
 from collections import defaultdict
@@ -32,6 +31,7 @@ from memtrain_data.agent.backends.base import Generation, GenerationBackend
 from memtrain_data.agent.backends.identity import model_identity
 from memtrain_data.agent.budgets import AgentBudgets
 from memtrain_data.agent.protocols import get_protocol, protocol_templates
+from memtrain_data.atomic import atomic_path, atomic_write_text
 from memtrain_data.errors import ConfigError, InputError
 from memtrain_data.eval.config import EvalConfig
 from memtrain_data.eval.metrics import METRIC_NAMES
@@ -126,11 +126,9 @@ class PredictionStore:
         if not keys:
             return
         self.records = [r for r in self.records if r["example_key"] not in keys]
-        temporary = self.path.with_name(self.path.name + ".tmp")
-        with temporary.open("w", encoding="utf-8") as out:
+        with atomic_path(self.path) as temporary, temporary.open("w", encoding="utf-8") as out:
             for record in self.records:
                 out.write(json.dumps(record, ensure_ascii=False) + "\n")
-        os.replace(temporary, self.path)
 
     def append(self, records: list[dict[str, Any]]) -> None:
         # The last record of each example is marked complete, so a half-written batch is redone.
@@ -269,7 +267,7 @@ def run_evaluation(
     """
     progress = progress or NullProgress()
     task: EvalTask = get_task(config.task)
-    protocol = get_protocol(config.protocol or "memtrain")
+    protocol = get_protocol(str(config.protocol))
     templates = protocol_templates(protocol.name, config.templates)
     budgets = AgentBudgets(config.chunk_tokens, config.memory_tokens, config.response_tokens)  # type: ignore[arg-type]
     if config.output.exists() and not config.output.is_dir():
@@ -375,9 +373,7 @@ def run_evaluation(
     }
     config.output.mkdir(parents=True, exist_ok=True)
     results_path = config.output / RESULTS_NAME
-    temporary = results_path.with_name(RESULTS_NAME + ".tmp")
-    temporary.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    os.replace(temporary, results_path)
+    atomic_write_text(results_path, json.dumps(results, indent=2, ensure_ascii=False) + "\n")
     plot_path = None
     if config.plot and metrics:
         from memtrain_data.eval.plot import plot_results

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from memtrain_data.atomic import atomic_write_text
 from memtrain_data.errors import InputError
 from memtrain_data.publish.card import REPO_ID_PLACEHOLDER, render_card
 from memtrain_data.publish.figures import write_figures
@@ -51,7 +52,5 @@ def write_dataset_card(config: BuildConfig, stats: dict[str, Any], command: str 
     repo_id = config.push_to_hub or REPO_ID_PLACEHOLDER
     text = render_card(folder, merged, repo_id)
     readme = folder / README_NAME
-    tmp = readme.with_suffix(".md.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(readme)
+    atomic_write_text(readme, text)
     return readme

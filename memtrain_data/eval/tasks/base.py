@@ -17,7 +17,7 @@ from memtrain_data.agent.backends.base import GenerationBackend, max_context_tok
 from memtrain_data.agent.budgets import AgentBudgets, count_tokens, truncate_middle
 from memtrain_data.agent.loop import AgentTask, Trajectory, run_memory_agent
 from memtrain_data.agent.templates import PromptTemplates
-from memtrain_data.eval.config import EvalConfig
+from memtrain_data.eval.config import EvalConfig, document_count, parse_length
 from memtrain_data.eval.metrics import score_answer
 from memtrain_data.progress import ProgressReporter
 
@@ -82,6 +82,21 @@ class EvalTask:
     keyed_by_length: ClassVar[bool] = False
     # Order of the metrics keys in results.json when they are not lengths.
     metric_order: ClassVar[tuple[str, ...]] = ()
+    # The agent protocol (`agent.protocols`) the task follows unless --protocol says otherwise.
+    default_protocol: ClassVar[str] = "memtrain"
+    # The lengths run when --lengths is not given; None runs every length the data holds.
+    default_lengths: ClassVar[tuple[str, ...] | None] = None
+
+    @classmethod
+    def check_length(cls, label: str) -> None:
+        """Refuse a --lengths label this task cannot read (ConfigError), before any data loads."""
+        if document_count(label) is None:  # a token length otherwise: '7k', '2048'
+            parse_length(label)
+
+    @classmethod
+    def length_label(cls, key: str, values: dict[str, Any]) -> str:
+        """How a metrics key is shown in the CLI's table (`values` are its metrics)."""
+        return key
 
     def __init__(self) -> None:
         # Counted skips and oddities of `load_examples`, reported in results.json.

@@ -226,6 +226,8 @@ class HotpotQATask(EvalTask):
     """RULER-style long-context HotpotQA: EM / F1 / substring EM per context length."""
 
     keyed_by_length = True
+    default_protocol = "memagent"
+    default_lengths = ("7k", "14k", "28k")
 
     def __init__(self) -> None:
         super().__init__()

@@ -160,6 +160,15 @@ class RulerHotpotQATask(EvalTask):
     """MemAgent's released RULER-HotpotQA: em / f1 / sub_em / accuracy per document count."""
 
     keyed_by_length = True
+    default_protocol = "memagent"
+
+    @classmethod
+    def check_length(cls, label: str) -> None:
+        ruler_document_count(label)
+
+    @classmethod
+    def length_label(cls, key: str, values: dict[str, Any]) -> str:
+        return f"{key} docs · {values.get('mean_tokens', 0) / 1000:.1f}k tok"
 
     def __init__(self) -> None:
         super().__init__()
