@@ -29,12 +29,12 @@ schemas: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install -q -r bench/requirements.txt
-	$(BIN)/python bench/run.py
+	$(BIN)/python -m bench.run
 
 # 10x and 100x plain .bz2 dumps built end to end, retrieval engines compared, enwiki projection (~30 min)
 bench-scale: $(STAMP)
 	$(BIN)/python -m pip install -q -r bench/requirements.txt
-	HF_HUB_OFFLINE=1 $(BIN)/python bench/scale.py --results bench/out/SCALE.md
+	HF_HUB_OFFLINE=1 $(BIN)/python -m bench.scale --results bench/out/SCALE.md
 
 clean:
 	rm -rf $(VENV) demo-output .pytest_cache

@@ -8,9 +8,9 @@ The sample dump is split into two halves by a hash of each article's title
 (`split_dump_halves`): rules are tuned on `tune` and reported on `heldout`. Redirects go to
 both halves (they name pages; they are not text).
 
-    python bench/judge_sweep.py --dump ../shared/data/wikipedia/enwiki-2016-sample.xml.bz2 \
+    python -m bench.judge_sweep --dump ../shared/data/wikipedia/enwiki-2016-sample.xml.bz2 \
         --work /tmp/sweep --seeds 1 2 3 4 5 --presets mini paper --halves heldout
-    python bench/judge_sweep.py --judge-existing /tmp/old-build-*   # this judge on older builds
+    python -m bench.judge_sweep --judge-existing /tmp/old-build-*   # this judge on older builds
 
 A paper document needs 150 passages of its own split's pages: on a half of the sample that
 takes larger validation and test shares (`--paper-split-fraction`, 0.3; 0.4 for `heldout`).
@@ -28,8 +28,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from make_dump import read_dump
+from bench.harness.dumps import read_dump
 
 HALVES = ("tune", "heldout")
 

@@ -11,7 +11,7 @@ the model folder's path and modification time (eval's weights fingerprint and se
 checkpoint optimizer/RNG state files are not digested. Checked by two runs of one commit in two
 folders giving the same digests.txt.
 
-    python bench/output_digests.py --work /tmp/digests-before
+    python -m bench.output_digests --work /tmp/digests-before
 """
 
 from __future__ import annotations
@@ -26,7 +26,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+from bench.harness import REPO_ROOT as ROOT
+
 SHARED = ROOT.parent / "shared" / "data"
 # Keys whose values are wall-clock times or name the run's folder: not outputs of the method.
 VOLATILE_KEY = re.compile(
@@ -58,9 +59,9 @@ def digest_file(path: Path, work: Path) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def run(args: list[str], env: dict[str, str]) -> None:
+def run(args: list[str], env: dict[str, str], cwd: Path | None = None) -> None:
     print("+", " ".join(args), flush=True)
-    done = subprocess.run(args, env=env, capture_output=True, text=True)
+    done = subprocess.run(args, env=env, capture_output=True, text=True, cwd=cwd)
     if done.returncode != 0:
         sys.exit(f"failed ({done.returncode}): {' '.join(args)}\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
 
@@ -88,12 +89,10 @@ def main() -> None:
         run([*memtrain, "build-dataset", "--dump", str(dump), "--preset", "paper", "--config", str(config),
              "--output", str(work / "paper")], env)  # fmt: skip
     tiny = work / "tiny-model"
-    if "eval" not in options.skip or "train" not in options.skip:
-        sys.path.insert(0, str(root))
-        from tests.tiny_model import build_tiny_model
-
-        if not tiny.exists():
-            build_tiny_model(tiny)
+    if ("eval" not in options.skip or "train" not in options.skip) and not tiny.exists():
+        # In a child started in root: the tiny model of the checkout under test, not of this one.
+        code = f"from pathlib import Path; from tests.tiny_model import build_tiny_model; build_tiny_model(Path({str(tiny)!r}))"
+        run([sys.executable, "-c", code], env, cwd=root)
     if "eval" not in options.skip:
         common = ["--model", str(tiny), "--device", "cpu", "--limit", "2", "--no-plot",
                   "--chunk-tokens", "256", "--memory-tokens", "64", "--response-tokens", "32"]  # fmt: skip

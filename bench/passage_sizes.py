@@ -1,6 +1,6 @@
 """Passage sizes → document lengths: how long paper-preset documents come out for given pool settings.
 
-    HF_HUB_OFFLINE=1 .venv/bin/python bench/passage_sizes.py [--dump PATH] [--half 0|1] MIN,TARGET,MAX,SPREAD ...
+    HF_HUB_OFFLINE=1 .venv/bin/python -m bench.passage_sizes [--dump PATH] [--half 0|1] MIN,TARGET,MAX,SPREAD ...
 
 Cleans and splits the dump's articles as the pool does (`clean_page`, `split_passages` with
 `passage_targets`), counts each passage's tokens with the build's tokenizer (SmolLM2's), and
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-SHARED_SAMPLE = Path(__file__).resolve().parents[1].parent / "shared/data/wikipedia/enwiki-2016-sample.xml.bz2"
+from bench.harness import DEFAULT_DUMP
 
 
 def main() -> None:
@@ -32,7 +32,7 @@ def main() -> None:
     from memtrain_data.pipeline.readers.sources import InputUnit
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--dump", type=Path, default=SHARED_SAMPLE)
+    parser.add_argument("--dump", type=Path, default=DEFAULT_DUMP)
     parser.add_argument("--half", type=int, choices=[0, 1], default=None)
     parser.add_argument("--documents", type=int, default=600)
     parser.add_argument("settings", nargs="+", help="MIN,TARGET,MAX,SPREAD (words, words, words, factor)")

@@ -1,6 +1,6 @@
 """memtrain benchmarks: speed and memory of `build-dataset`, side by side with the tools it replaces.
 
-    .venv/bin/python bench/run.py [--dump PATH] [--quick] [--results bench/RESULTS.md]
+    .venv/bin/python -m bench.run [--dump PATH] [--quick] [--results bench/RESULTS.md]
 
 Everything runs on the same input, on the same machine, in the same run, and every target is
 printed as a ratio with PASS or FAIL:
@@ -18,30 +18,34 @@ printed as a ratio with PASS or FAIL:
 
 Timings are wall-clock seconds of a fresh process (start-up included, as a user sees it); peak
 RSS is the largest sum of the resident memory of the process and all its descendants, polled
-every 20 ms. This is a script, not a test: nothing here runs in `make test`.
+every 20 ms (`bench.harness.measure`). This is a script, not a test: nothing here runs in `make test`.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import importlib.util
 import json
 import os
-import platform
-import re
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_DUMP = REPO_ROOT.parent / "shared" / "data" / "wikipedia" / "enwiki-2016-sample.xml.bz2"
-RESIDUE_MARKERS = ("{{", "}}", "[[", "]]", "<ref", "&lt;", "thumb|", "File:")
+from bench.harness import DEFAULT_DUMP
+from bench.harness.measure import (
+    Run,
+    SplitRun,
+    child_env,
+    machine_ceiling,
+    machine_facts,
+    measure,
+    task_phase_seconds,
+)
+from bench.harness.peers import article_count, pool_texts, residue, run_pool_stage, run_wikiextractor
+from bench.harness.tables import Section, mib, print_section, render_markdown, verdict
+
 PROCESSES = 2
 # Pages per pool task when the 10× dump is split by byte ranges: small enough that a dump of a
 # thousand pages gives a dozen tasks, as enwiki (24M index entries, 50,000 per task) gives ~480.
@@ -49,174 +53,17 @@ BENCH_PAGES_PER_TASK = 100
 # The base dump is one plain .bz2 of 3.1 MB: ranges of 200 pages × 4 KiB give 4 tasks.
 BASE_PAGES_PER_TASK = 200
 
-sys.path.insert(0, str(REPO_ROOT))
-
-
-# --------------------------------------------------------------------------- measuring
-
-
-@dataclass
-class Run:
-    """One measured child process."""
-
-    seconds: float
-    peak_rss_bytes: int
-    returncode: int
-    output: str = ""
-
-
-@dataclass
-class SplitRun:
-    """One measured child: wall seconds, and the peak RSS of the driver and of its descendants."""
-
-    seconds: float
-    driver_peak: int
-    workers_peak: int
-    tree_peak: int
-    output: str
-    driver_anon_peak: int = 0
-    tree_anon_peak: int = 0
-
-
-def measure_split(command: list[str], env: dict[str, str] | None = None, cwd: Path | None = None) -> SplitRun:
-    """Run `command`, polling the RSS of the driver and of its descendants; raise with its output when it fails."""
-    import psutil
-
-    with tempfile.TemporaryFile(mode="w+") as log:
-        started = time.perf_counter()
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=cwd)
-        root = psutil.Process(process.pid)
-        driver_peak = workers_peak = tree_peak = driver_anon_peak = tree_anon_peak = 0
-        while process.poll() is None:
-            driver = workers = driver_anon = workers_anon = 0
-            with contextlib.suppress(psutil.Error):
-                info = root.memory_info()
-                # anonymous = RSS less file-backed and shared pages (memory-mapped view and index, libraries)
-                driver, driver_anon = info.rss, info.rss - info.shared
-            with contextlib.suppress(psutil.Error):
-                for child in root.children(recursive=True):
-                    with contextlib.suppress(psutil.Error):
-                        info = child.memory_info()
-                        workers += info.rss
-                        workers_anon += info.rss - info.shared
-            driver_peak, workers_peak = max(driver_peak, driver), max(workers_peak, workers)
-            tree_peak = max(tree_peak, driver + workers)
-            driver_anon_peak = max(driver_anon_peak, driver_anon)
-            tree_anon_peak = max(tree_anon_peak, driver_anon + workers_anon)
-            time.sleep(0.02)
-        seconds = time.perf_counter() - started
-        log.seek(0)
-        output = log.read()
-    if process.returncode != 0:
-        raise RuntimeError(f"{' '.join(command)} failed ({process.returncode}):\n{output[-4000:]}")
-    return SplitRun(seconds, driver_peak, workers_peak, tree_peak, output, driver_anon_peak, tree_anon_peak)
-
-
-def measure(command: list[str], env: dict[str, str] | None = None, cwd: Path | None = None) -> Run:
-    """Run `command`, polling the RSS of its whole process tree; raise with its output when it fails."""
-    run = measure_split(command, env=env, cwd=cwd)
-    return Run(seconds=run.seconds, peak_rss_bytes=run.tree_peak, returncode=0, output=run.output)
-
-
-def residue(texts: list[str]) -> dict[str, int]:
-    return {marker: sum(text.count(marker) for text in texts) for marker in RESIDUE_MARKERS}
-
-
-def mib(n_bytes: float) -> str:
-    return f"{n_bytes / 2**20:,.0f} MiB"
-
-
-def verdict(ok: bool) -> str:
-    return "PASS" if ok else "FAIL"
-
-
-@dataclass
-class Section:
-    """One printed table: a title, column names, rows, and target lines."""
-
-    title: str
-    columns: list[str]
-    rows: list[list[str]] = field(default_factory=list)
-    targets: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-
 
 # --------------------------------------------------------------------------- inputs
 
 
-def article_count(dump: Path) -> int:
-    """Pages in the main namespace that are not redirects (what both extractors are given to clean)."""
-    from bench.make_dump import read_dump
-
-    pages = read_dump(dump).pages
-    return sum(1 for page in pages if "<ns>0</ns>" in page and "<redirect" not in page)
-
-
 def make_big_dump(src: Path, workdir: Path, times: int) -> tuple[Path, Path]:
-    from bench.make_dump import write_repeated_multistream
+    from bench.harness.dumps import write_repeated_multistream
 
     return write_repeated_multistream(src, workdir / f"enwiki-{times}x-multistream.xml.bz2", times)
 
 
-# --------------------------------------------------------------------------- child modes
-
-# `bench/run.py _pool ...` runs only the pool stage in a fresh process. It is a file (not
-# `python -c`) because datatrove's workers re-import the main module from its path.
-
-
-def pool_child(args: argparse.Namespace) -> None:
-    from memtrain_data.build_config import BuildConfig
-    from memtrain_data.pool import build_passage_pool
-
-    config = BuildConfig(
-        output=Path(args.output), dump=[args.dump], dump_index=args.dump_index or None, workers=args.workers
-    )
-    result = build_passage_pool(config, pages_per_task=args.pages_per_task)
-    print("RESULT " + json.dumps({"tasks": result.tasks, "stats": result.stats}))
-
-
-def child_result(run: Run) -> dict[str, Any]:
-    line = next(line for line in run.output.splitlines() if line.startswith("RESULT "))
-    return json.loads(line.removeprefix("RESULT "))
-
-
 # --------------------------------------------------------------------------- sections
-
-
-def run_memtrain_pool(dump: Path, index: Path | None, output: Path, workers: int, pages_per_task: int | None) -> tuple[Run, dict]:
-    shutil.rmtree(output, ignore_errors=True)
-    command = [sys.executable, str(Path(__file__).resolve()), "_pool", "--dump", str(dump), "--output", str(output)]
-    command += ["--workers", str(workers), "--dump-index", str(index or "")]
-    if pages_per_task:
-        command += ["--pages-per-task", str(pages_per_task)]
-    run = measure(command, env=child_env())
-    return run, child_result(run)
-
-
-def pool_texts(output: Path) -> list[str]:
-    import pyarrow.parquet as pq
-
-    texts: list[str] = []
-    for shard in sorted((output / "pool").glob("passages-*.parquet")):
-        texts.extend(pq.read_table(shard, columns=["text"]).column("text").to_pylist())
-    return texts
-
-
-_DOC_TAG = re.compile(r"</?doc[^>]*>")
-
-
-def run_wikiextractor(dump: Path, output: Path) -> tuple[Run, list[str]]:
-    shutil.rmtree(output, ignore_errors=True)
-    command = [sys.executable, "-m", "wikiextractor.WikiExtractor", str(dump), "-o", str(output), "--processes", str(PROCESSES)]
-    run = measure(command, env=child_env())
-    texts = []
-    for path in sorted(output.rglob("wiki_*")):
-        for document in path.read_text(encoding="utf-8").split("</doc>"):
-            body = _DOC_TAG.sub("", document).strip()
-            if body:
-                # The first line of a wikiextractor document is its title, not text.
-                texts.append(body.split("\n", 1)[1] if "\n" in body else "")
-    return run, texts
 
 
 def extraction_rows(
@@ -226,8 +73,8 @@ def extraction_rows(
     memtrain_runs, wx_runs = [], []
     # Alternate the two tools and keep each one's fastest run: the machine may be shared.
     for _ in range(repeats):
-        memtrain_runs.append(run_memtrain_pool(dump, index, workdir / f"pool-{label}", PROCESSES, pages_per_task))
-        wx_runs.append(run_wikiextractor(dump, workdir / f"wikiextractor-{label}"))
+        memtrain_runs.append(run_pool_stage(dump, workdir / f"pool-{label}", PROCESSES, pages_per_task, index))
+        wx_runs.append(run_wikiextractor(dump, workdir / f"wikiextractor-{label}", PROCESSES))
     memtrain_run, memtrain = min(memtrain_runs, key=lambda pair: pair[0].seconds)
     wx_run, wx_texts = min(wx_runs, key=lambda pair: pair[0].seconds)
     m_texts = pool_texts(workdir / f"pool-{label}")
@@ -365,57 +212,17 @@ def section_builds(dump: Path, workdir: Path, quick: bool) -> tuple[Section, dic
     return section, stats_by_preset
 
 
-def _spin(_: int) -> int:
-    """Pure-Python CPU work with no I/O: what two processes can gain on this machine at best."""
-    total = 0
-    for i in range(6_000_000):
-        total += i * i % 7
-    return total
-
-
-_LOG_TIME = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+)")
-
-
-def task_phase_seconds(pool_output: Path) -> float:
-    """First task start to last task end, from datatrove's task logs: the pool's work without fixed costs."""
-    from datetime import datetime
-
-    starts, ends = [], []
-    for log in (pool_output / ".memtrain" / "logs" / "pool" / "logs").glob("task_*.log"):
-        for line in log.read_text(encoding="utf-8").splitlines():
-            match = _LOG_TIME.match(line)
-            if match and "Launching pipeline" in line:
-                starts.append(datetime.fromisoformat(match.group(1)))
-            elif match and "Processing done" in line:
-                ends.append(datetime.fromisoformat(match.group(1)))
-    return (max(ends) - min(starts)).total_seconds() if starts and ends else float("nan")
-
-
-def machine_ceiling(repeats: int) -> tuple[float, float]:
-    """Best-of-`repeats` seconds of 4 units of `_spin` on 1 and on 2 processes."""
-    import multiprocessing
-
-    best = {1: float("inf"), 2: float("inf")}
-    for _ in range(repeats):
-        for processes in (1, 2):
-            started = time.perf_counter()
-            with multiprocessing.get_context("fork").Pool(processes) as pool:
-                pool.map(_spin, range(4))
-            best[processes] = min(best[processes], time.perf_counter() - started)
-    return best[1], best[2]
-
-
 def section_scaling(big: tuple[Path, Path], times: int, workdir: Path, repeats: int) -> Section:
     section = Section(
         f"4. scaling: pool stage on the {times}x dump, --workers 1 vs --workers 2 (best of {repeats})",
         ["workers", "tasks", "seconds (process)", "pages/s", "seconds (stage, stats.json)", "seconds (tasks, from task logs)"],
     )
     pages = article_count(big[0])
-    runs: dict[int, list[tuple[Run, dict, float]]] = {1: [], 2: []}
+    runs: dict[int, list[tuple[SplitRun, dict, float]]] = {1: [], 2: []}
     for _ in range(repeats):
         for workers in (1, 2):
             output = workdir / f"scale-{workers}"
-            run, result = run_memtrain_pool(big[0], big[1], output, workers, BENCH_PAGES_PER_TASK)
+            run, result = run_pool_stage(big[0], output, workers, BENCH_PAGES_PER_TASK, big[1])
             runs[workers].append((run, result, task_phase_seconds(output)))
     seconds, task_seconds = {}, {}
     for workers, measured in runs.items():
@@ -491,63 +298,7 @@ def section_index(builds: dict[str, dict]) -> Section:
     return section
 
 
-# --------------------------------------------------------------------------- report
-
-
-def child_env() -> dict[str, str]:
-    return dict(os.environ, HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false")
-
-
-def machine_facts() -> list[str]:
-    cpu = "unknown"
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.is_file():
-        match = re.search(r"^model name\s*:\s*(.+)$", cpuinfo.read_text(), re.MULTILINE)
-        cpu = match.group(1).strip() if match else cpu
-    memory = subprocess.run(["free", "-h"], capture_output=True, text=True).stdout.rstrip() if shutil.which("free") else "n/a"
-    load = " ".join(f"{value:.2f}" for value in os.getloadavg())
-    return [
-        f"CPU: {cpu}; nproc: {os.cpu_count()}; Python {platform.python_version()} on {platform.system()} {platform.release()}",
-        f"load average at start: {load}",
-        "free -h:\n" + memory,
-    ]
-
-
-def markdown_cell(cell: str) -> str:
-    """Markup residue (`{{`, `&lt;` …) shown as code so Markdown does not render it."""
-    if any(marker in cell for marker in RESIDUE_MARKERS):
-        return f"`{cell}`".replace("|", "\\|")
-    return cell.replace("|", "\\|")
-
-
-def render_markdown(sections: list[Section], facts: list[str], command: str) -> str:
-    lines = ["# memtrain benchmark results", "", f"Command: `{command}`", "", "## Machine", "", "```", *facts, "```", ""]
-    for section in sections:
-        lines += [f"## {section.title}", "", "| " + " | ".join(section.columns) + " |", "|" + "---|" * len(section.columns)]
-        lines += ["| " + " | ".join(markdown_cell(cell) for cell in row) + " |" for row in section.rows]
-        lines.append("")
-        lines += [f"- **target**: {target}" for target in section.targets]
-        lines += [f"- note: {note}" for note in section.notes]
-        lines.append("")
-    return "\n".join(lines)
-
-
-def print_section(section: Section) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    console = Console(width=max(120, shutil.get_terminal_size().columns))
-    table = Table(title=section.title, title_justify="left")
-    for column in section.columns:
-        table.add_column(column)
-    for row in section.rows:
-        table.add_row(*row)
-    console.print(table)
-    for target in section.targets:
-        color = "green" if target.endswith("PASS") or "PASS;" in target else "red"
-        console.print(f"  [{color}]target[/]: {target}")
-    for note in section.notes:
-        console.print(f"  note: {note}")
+# --------------------------------------------------------------------------- main
 
 
 def main() -> None:
@@ -603,23 +354,10 @@ def main() -> None:
             shutil.rmtree(workdir, ignore_errors=True)
     facts.append(f"load average at end: {' '.join(f'{value:.2f}' for value in os.getloadavg())}")
     if args.results:
-        command = "python bench/run.py " + " ".join(sys.argv[1:])
+        command = "python -m bench.run " + " ".join(sys.argv[1:])
         args.results.write_text(render_markdown(sections, facts, command) + "\n", encoding="utf-8")
         print(f"bench: wrote {args.results}")
 
 
-def child_main(argv: list[str]) -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--dump", required=True)
-    parser.add_argument("--dump-index", default="")
-    parser.add_argument("--output", required=True)
-    parser.add_argument("--workers", type=int, default=1)
-    parser.add_argument("--pages-per-task", type=int, default=None)
-    pool_child(parser.parse_args(argv))
-
-
 if __name__ == "__main__":
-    if len(sys.argv) > 1 and sys.argv[1] == "_pool":
-        child_main(sys.argv[2:])
-    else:
-        main()
+    main()

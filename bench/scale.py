@@ -1,9 +1,9 @@
 """memtrain at scale: a realistic dump 10× and 100× the sample, built end to end, and the
 retrieval engines compared on the same pool.
 
-    .venv/bin/python bench/scale.py [--times 10 100] [--workdir bench/out] [--results FILE]
+    .venv/bin/python -m bench.scale [--times 10 100] [--workdir bench/out] [--results FILE]
 
-1. dumps: `bench/make_dump.write_repeated_plain` writes the sample's real pages `times` times
+1. dumps: `bench.harness.dumps.write_repeated_plain` writes the sample's real pages `times` times
    with new page ids and titles, as one plain (single-stream) `.bz2` — the layout of
    Wikimedia's default `pages-articles.xml.bz2` (100×: 6,000 articles + 6,000 redirects).
 2. for each size, a whole `memtrain build-dataset --preset mini --workers 2`: wall time per
@@ -32,26 +32,18 @@ import time
 from pathlib import Path
 from typing import Any
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO_ROOT))
-
-from bench.run import (  # noqa: E402
-    DEFAULT_DUMP,
-    Section,
+from bench.harness import DEFAULT_DUMP, REPO_ROOT
+from bench.harness.measure import (
     SplitRun,
-    article_count,
     child_env,
     machine_ceiling,
     machine_facts,
     measure_split,
-    mib,
-    pool_texts,
-    print_section,
-    render_markdown,
-    run_wikiextractor,
+    module_child,
     task_phase_seconds,
-    verdict,
 )
+from bench.harness.peers import article_count, pool_texts, run_pool_stage, run_wikiextractor
+from bench.harness.tables import Section, mib, print_section, render_markdown, verdict
 
 WORKERS = 2
 # Plain-bz2 ranges of 600 pages × 4 KiB = 2.4 MB of XML: the 10× dump (31 MB) gives 13 tasks, the
@@ -76,7 +68,7 @@ def folder_bytes(path: Path) -> int:
 
 
 def make_dump(src: Path, workdir: Path, times: int) -> Path:
-    from bench.make_dump import write_repeated_plain
+    from bench.harness.dumps import write_repeated_plain
 
     path = workdir / f"enwiki-{times}x.xml.bz2"
     marker = path.with_name(path.name + ".done")
@@ -156,12 +148,7 @@ def section_builds(dumps: dict[int, Path], workdir: Path) -> tuple[Section, dict
 
 
 def run_pool(dump: Path, output: Path, workers: int) -> tuple[SplitRun, dict[str, Any]]:
-    shutil.rmtree(output, ignore_errors=True)
-    command = [sys.executable, str(REPO_ROOT / "bench" / "run.py"), "_pool", "--dump", str(dump), "--output", str(output)]
-    command += ["--workers", str(workers), "--pages-per-task", str(BENCH_PAGES_PER_TASK)]
-    run = measure_split(command, env=child_env())
-    line = next(line for line in run.output.splitlines() if line.startswith("RESULT "))
-    return run, json.loads(line.removeprefix("RESULT "))
+    return run_pool_stage(dump, output, workers, BENCH_PAGES_PER_TASK)
 
 
 def section_extraction(dump: Path, times: int, workdir: Path, repeats: int) -> Section:
@@ -176,7 +163,7 @@ def section_extraction(dump: Path, times: int, workdir: Path, repeats: int) -> S
     for _ in range(repeats):
         run, result = run_pool(dump, workdir / "extract-memtrain", WORKERS)
         memtrain_best, tasks = min(memtrain_best, run.seconds), result["tasks"]
-        wx_run, _ = run_wikiextractor(dump, workdir / "extract-wikiextractor")
+        wx_run, _ = run_wikiextractor(dump, workdir / "extract-wikiextractor", WORKERS)
         wx_best = min(wx_best, wx_run.seconds)
     section.rows = [
         ["memtrain pool stage", str(tasks), f"{pages:,}", f"{memtrain_best:.2f}", f"{pages / memtrain_best:,.1f}"],
@@ -221,7 +208,7 @@ def section_scaling(dump: Path, times: int, workdir: Path, repeats: int) -> Sect
 
 
 def engine_child(argv: list[str]) -> None:
-    """`scale.py _engine build|query ENGINE VIEW INDEX_DIR [RESULT_JSON]` in a fresh process."""
+    """`python -m bench.scale _engine build|query ENGINE VIEW INDEX_DIR [RESULT_JSON]` in a fresh process."""
     import numpy as np
 
     from memtrain_data.episodes.passages import PassageView
@@ -318,14 +305,13 @@ def section_engines(view: Path, passages: int, workdir: Path) -> Section:
          "query peak RSS", f"top-{RELATED} same as bm25s"],
     )  # fmt: skip
     answers: dict[str, list[list[int]]] = {}
-    script = str(Path(__file__).resolve())
     for engine in ("bm25s", "shards", "tantivy"):
         directory = workdir / f"engine-{engine}"
-        build = measure_split([sys.executable, script, "_engine", "build", engine, str(view), str(directory)], child_env())
+        build = measure_split(*module_child("bench.scale", "_engine", "build", engine, str(view), str(directory)))
         build_seconds = json.loads(build.output.split("RESULT ", 1)[1].splitlines()[0])["seconds"]
         result_file = workdir / f"engine-{engine}.json"
         query = measure_split(
-            [sys.executable, script, "_engine", "query", engine, str(view), str(directory), str(result_file)], child_env()
+            *module_child("bench.scale", "_engine", "query", engine, str(view), str(directory), str(result_file))
         )
         latencies = np.array(json.loads(query.output.split("RESULT ", 1)[1].splitlines()[0])["latencies"]) * 1000
         answers[engine] = json.loads(result_file.read_text())
@@ -406,7 +392,7 @@ def main() -> None:
     dumps = {times: make_dump(args.dump, args.workdir, times) for times in sizes} if needs_dumps else {}
     sections: list[Section] = []
     measured: dict[int, dict[str, Any]] = {}
-    command = "python bench/scale.py " + " ".join(sys.argv[1:])
+    command = "python -m bench.scale " + " ".join(sys.argv[1:])
 
     def report(section: Section | None = None) -> None:
         """Print a finished section and rewrite the results file, so a stopped run keeps what it measured."""

@@ -34,7 +34,7 @@ _reference_builds: dict[str, Path] = {}
 
 def dump_parts(root: Path, enwiki_sample: Path) -> Path:
     """The enwiki sample as a folder of three dump parts (written once per folder)."""
-    from bench.make_dump import write_parts
+    from bench.harness.dumps import write_parts
 
     folder = root / "enwiki-parts"
     if not folder.is_dir():

@@ -304,7 +304,7 @@ def test_build_dataset_on_slurm_chains_the_pool_array_and_a_finish_job_to_a_comp
     tmp_path: Path, fake_slurm: Path, monkeypatch: pytest.MonkeyPatch, enwiki_sample: Path
 ) -> None:
     import memtrain_cli.app
-    from bench.make_dump import write_parts
+    from bench.harness.dumps import write_parts
 
     parts = tmp_path / "parts"
     write_parts(enwiki_sample, parts, 3)
