@@ -106,12 +106,13 @@ class EvalConfig:
     )
     protocol: str | None = config_field(
         None,
-        help="memagent (MemAgent's prompts, chunk 5000, temperature 0.7 / top-p 0.95) or memtrain "
-        "(memtrain's prompts, the paper's training budgets, greedy). Default: memagent for ruler-hqa "
+        help="memagent (MemAgent's eval: its prompts, chunk 5000, memory 1024, response 1024, temperature "
+        "0.7, top-p 0.95) or memtrain (memtrain's prompts with the paper's training budgets: chunk 5120, "
+        "memory 1024, response 1024; greedy). Default: memagent for ruler-hqa "
         "and hotpotqa, memtrain for proxy. Explicit budget/decoding settings override the protocol's.",
     )
     output: Path = config_field(
-        Path("memtrain-eval"), help="Output folder: results.json, predictions.jsonl, plot.png."
+        Path("memtrain-eval"), help="Output folder: results.json, predictions.jsonl, plot.png (a rerun with the same settings reuses finished examples)."
     )
     config_name: str | None = config_field(
         None, help="proxy: dataset config name (default: the only one in the folder)."
@@ -119,7 +120,7 @@ class EvalConfig:
     split: str = config_field("test", help="proxy: dataset split.")
     lengths: list[str] | None = config_field(
         None,
-        help="ruler-hqa: document counts to run (50, 100 … or the paper's labels 7k … 896k; default: "
+        help="Comma-separated. ruler-hqa: document counts to run (50, 100 … or the paper's labels 7k … 896k; default: "
         "every file); hotpotqa: target lengths in tokens of the model's tokenizer (k = 1024) or in "
         "documents ('50docs'; default 7k,14k,28k).",
     )
@@ -128,7 +129,7 @@ class EvalConfig:
     )
     backend: str = config_field("transformers", help="Generation backend: transformers, vllm or openai.")
     base_url: str | None = config_field(
-        None, help="openai backend: endpoint base URL ending in /v1 (default $OPENAI_BASE_URL)."
+        None, help="openai backend: endpoint base URL ending in /v1 (default $OPENAI_BASE_URL; key from $OPENAI_API_KEY)."
     )
     tokenizer: str | None = config_field(
         None, help="Tokenizer for lengths and budgets (openai backend; default: the backend's own)."
@@ -145,10 +146,10 @@ class EvalConfig:
     )
     num_samples: int = config_field(1, help="Trajectories per example; scores are averaged over them.")
     limit: int | None = config_field(
-        None, help="Evaluate only the first N examples (per length for ruler-hqa and hotpotqa)."
+        None, help="Evaluate only the first N examples (per length for ruler-hqa and hotpotqa); results.json still reports all done."
     )
     ids: list[str] | None = config_field(
-        None, help="Evaluate only these examples (ruler-hqa: `index`; hotpotqa: `_id`; proxy: `id`)."
+        None, help="Evaluate only these comma-separated examples (ruler-hqa: `index`; hotpotqa: `_id`; proxy: `id`)."
     )
     seed: int = config_field(0, help="Seed of context padding, probe choice and sampling.")
     temperature: float | None = config_field(
@@ -176,7 +177,8 @@ class EvalConfig:
     max_context_tokens: int | None = config_field(
         None,
         help="full-context: prompt + answer limit in tokens (default: the model config's "
-        "max_position_embeddings, capped by the tokenizer's model_max_length).",
+        "max_position_embeddings, capped by the tokenizer's model_max_length; 32768 for stock "
+        "Qwen2.5-7B-Instruct). Longer documents are cut in the middle; the answer gets response_tokens.",
     )
     pool: Path | None = config_field(
         None,
@@ -198,17 +200,18 @@ class EvalConfig:
             if getattr(self, name) is None:
                 setattr(self, name, value)
         if isinstance(self.ids, str):
-            self.ids = [part.strip() for part in self.ids.split(",") if part.strip()]
+            self.ids = [self.ids]
         if self.ids is not None:
-            self.ids = [str(value) for value in self.ids]
+            # Comma-separated, in one flag or several (--ids 3,7 --ids 9), or a YAML list.
+            self.ids = [part.strip() for value in self.ids for part in str(value).split(",") if part.strip()]
             if not self.ids:
                 raise ConfigError("--ids is empty: give comma-separated example ids")
         if self.lengths is None and task.default_lengths is not None:
             self.lengths = list(task.default_lengths)
         if isinstance(self.lengths, str):
-            self.lengths = [part for part in self.lengths.split(",") if part.strip()]
+            self.lengths = [self.lengths]
         if self.lengths is not None:
-            self.lengths = [str(length).strip() for length in self.lengths]
+            self.lengths = [part.strip() for value in self.lengths for part in str(value).split(",") if part.strip()]
             for length in self.lengths:
                 task.check_length(length)
             if len(set(self.lengths)) != len(self.lengths):

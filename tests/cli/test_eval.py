@@ -22,10 +22,18 @@ def invoke(args: list[str]):
     return result
 
 
-@pytest.mark.parametrize("command", [["eval"], ["eval", "plot"]])
-def test_help(command: list[str]) -> None:
-    result = invoke([*command, "--help"])
-    assert "Usage" in result.output
+@pytest.mark.parametrize(
+    ("command", "usage", "options"),
+    [
+        (["eval"], "eval [OPTIONS] COMMAND [ARGS]", ["--model", "--task", "--protocol", "--no-plot", "--config"]),
+        (["eval", "plot"], "eval plot [OPTIONS] {results}...", ["--output", "--metric"]),
+    ],
+)
+def test_help(command: list[str], usage: str, options: list[str]) -> None:
+    output = runner.invoke(app, [*command, "--help"], env={"COLUMNS": "250"}).output
+    assert usage in output
+    for option in options:
+        assert option in output, option
 
 
 def test_eval_help_lists_the_contract_options() -> None:

@@ -13,22 +13,30 @@ from memtrain_cli.app import app
 from memtrain_cli.options import flag_name, settings_document
 from memtrain_data.build_config import BuildConfig
 from memtrain_data.config import settings_fields
+from memtrain_data.eval.config import EvalConfig
 
 runner = CliRunner()
 WIDE = {"COLUMNS": "250"}
 SETTINGS_DOC = Path(__file__).resolve().parents[2] / "docs" / "SETTINGS.md"
 
 
-def test_every_build_setting_is_a_flag_in_its_panel() -> None:
-    result = runner.invoke(app, ["build-dataset", "--help"], env=WIDE)
+def help_panels(command: list[str]) -> dict[str, str]:
+    result = runner.invoke(app, [*command, "--help"], env=WIDE)
     assert result.exit_code == 0, result.output
-    panels = result.output.split("╭─ ")[1:]
-    by_panel = {panel.split(" ─", 1)[0]: panel for panel in panels}
-    for setting in settings_fields(BuildConfig):
+    return {panel.split(" ─", 1)[0]: panel for panel in result.output.split("╭─ ")[1:]}
+
+
+@pytest.mark.parametrize(("command", "config_type"), [(["build-dataset"], BuildConfig), (["eval"], EvalConfig)])
+def test_every_setting_is_a_flag_in_its_panel_with_the_fields_help(command: list[str], config_type: type) -> None:
+    by_panel = help_panels(command)
+    for setting in settings_fields(config_type):
         assert setting.panel in by_panel, setting.panel
         assert flag_name(setting.name) in by_panel[setting.panel], (setting.name, setting.panel)
-        assert setting.help.split()[0] in by_panel[setting.panel]
-    assert {"Input and output", "Episodes", "Execution", "Passage pool", "Publishing"} <= set(by_panel)
+        assert " ".join(setting.help.split()[:3]) in " ".join(by_panel[setting.panel].replace("│", " ").split())
+
+
+def test_build_settings_are_grouped_by_stage() -> None:
+    assert {"Input and output", "Episodes", "Execution", "Passage pool", "Publishing"} <= set(help_panels(["build-dataset"]))
 
 
 @pytest.fixture
@@ -64,6 +72,22 @@ def test_no_flag_given_leaves_every_setting_to_the_file_or_preset(given_flags: d
     result = runner.invoke(app, ["build-dataset"])
     assert result.exit_code == 0, result.output
     assert given_flags == {"config": None}
+
+
+def test_eval_lists_take_commas_or_repeats(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: dict[str, Any] = {}
+
+    def capture(config_type: type, *, yaml_path: Path | None, overrides: dict[str, Any]) -> EvalConfig:
+        seen.update(overrides)
+        settings = config_type(**overrides)
+        raise typer.Exit(0) if settings else typer.Exit(1)
+
+    monkeypatch.setattr("memtrain_data.config.build_config", capture)
+    result = runner.invoke(app, ["eval", "--task", "ruler-hqa", "--lengths", "50,100", "--lengths", "7k", "--ids", "3,9", "--no-plot"])
+    assert result.exit_code == 0, result.output
+    assert seen == {"task": "ruler-hqa", "lengths": ["50,100", "7k"], "ids": ["3,9"], "plot": False}
+    settings = EvalConfig(**seen)
+    assert (settings.lengths, settings.ids, settings.plot) == (["50", "100", "7k"], ["3", "9"], False)
 
 
 def test_a_wrong_type_is_a_usage_error() -> None:
