@@ -23,6 +23,10 @@ from memtrain_data.config import SettingField, settings_fields
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+# train's `grpo` holds trl.GRPOConfig's fields, given one by one (`--learning-rate 1e-6`), not as one flag.
+TRAIN_NOT_FLAGS = ("grpo",)
+
+
 def flag_name(name: str) -> str:
     """The option of setting `name`: `chunk_tokens` → `--chunk-tokens`."""
     return "--" + name.replace("_", "-")
@@ -55,9 +59,12 @@ def setting_parameter(setting: SettingField) -> inspect.Parameter:
     )
 
 
-def settings_options(config_type: type, *, panel: str = "Options") -> Callable[[F], F]:
-    """Give a command one option per setting of `config_type`; it receives the given ones as `flags`."""
-    settings = settings_fields(config_type, panel=panel)
+def settings_options(config_type: type, *, panel: str = "Options", exclude: tuple[str, ...] = ()) -> Callable[[F], F]:
+    """Give a command one option per setting of `config_type`; it receives the given ones as `flags`.
+
+    `exclude` names settings that are no flag (train's `grpo` mapping: its keys pass through).
+    """
+    settings = [setting for setting in settings_fields(config_type, panel=panel) if setting.name not in exclude]
     generated = [setting_parameter(setting) for setting in settings]
     names = {setting.name for setting in settings}
 
@@ -96,11 +103,11 @@ def _default_text(setting: SettingField) -> str:
     return str(default).lower() if isinstance(default, bool) else str(default)
 
 
-def settings_reference(config_type: type, title: str, *, panel: str = "Options") -> str:
+def settings_reference(config_type: type, title: str, *, panel: str = "Options", exclude: tuple[str, ...] = ()) -> str:
     """A Markdown table per panel of `config_type`'s settings: YAML key, flag, default, meaning."""
     by_panel: dict[str, list[SettingField]] = {}
     for setting in settings_fields(config_type, panel=panel):
-        if not setting.hidden:
+        if not setting.hidden and setting.name not in exclude:
             by_panel.setdefault(setting.panel, []).append(setting)
     lines = [f"## {title}", ""]
     for name, settings in by_panel.items():
@@ -129,7 +136,11 @@ def settings_document() -> str:
             "",
             settings_reference(BuildConfig, "memtrain build-dataset"),
             settings_reference(EvalConfig, "memtrain eval"),
-            settings_reference(MemTrainConfig, "memtrain train (MemTrain's own; GRPOConfig's pass through)"),
+            settings_reference(MemTrainConfig, "memtrain train", exclude=TRAIN_NOT_FLAGS),
+            "Any `trl.GRPOConfig` field follows as `--field value` or sits in the YAML file, e.g.",
+            "`--learning-rate 1e-6 --beta 0.001`; `--output-dir`/`-o`, `--max-steps` and `--use-vllm` are named",
+            "options of `memtrain train`.",
+            "",
         ]
     )
 

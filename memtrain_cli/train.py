@@ -9,90 +9,30 @@ import typer
 from rich.table import Table
 
 from memtrain_cli._common import console
+from memtrain_cli.options import TRAIN_NOT_FLAGS, settings_options
+from memtrain_data.train.config import MemTrainConfig
 
 # Unknown `--field value` options are trl.GRPOConfig fields, parsed by the library.
 CONTEXT_SETTINGS: dict[str, Any] = {"allow_extra_args": True, "ignore_unknown_options": True}
 
 
+@settings_options(MemTrainConfig, exclude=TRAIN_NOT_FLAGS)
 def train(
+    flags: dict[str, Any],
     ctx: typer.Context,
-    model: Annotated[
-        str | None, typer.Option(help="Policy to train: a local model folder or a Hub id.")
-    ] = None,
-    dataset: Annotated[
-        str | None,
-        typer.Option(help="memtrain dataset: a folder from `memtrain build-dataset`, or a Hub id."),
-    ] = None,
-    config_name: Annotated[
-        str | None, typer.Option(help="Dataset config (default: the only one in the folder).")
-    ] = None,
-    split: Annotated[str | None, typer.Option(help="Dataset split to train on (default train).")] = None,
-    preset: Annotated[
-        str | None,
-        typer.Option(help="Settings preset: paper (the MemTrain paper) or cpu-smoke (tiny CPU run)."),
-    ] = None,
+    # GRPOConfig fields that get a named option (an alias, or a bare switch).
     output_dir: Annotated[
         Path | None,
         typer.Option("--output-dir", "-o", help="Folder for checkpoints, metrics.jsonl and the final model."),
     ] = None,
-    config: Annotated[
-        Path | None,
-        typer.Option("--config", help="YAML file of MemTrain and GRPOConfig settings (flags override it)."),
-    ] = None,
     max_steps: Annotated[int | None, typer.Option(help="Optimizer steps to train.")] = None,
-    max_episodes: Annotated[int | None, typer.Option(help="Use at most this many episodes.")] = None,
-    g1: Annotated[
-        int | None, typer.Option("--g1", help="Trajectories per episode (end-to-end group size).")
-    ] = None,
-    g2: Annotated[
-        int | None, typer.Option("--g2", help="Samples of each recall prompt (IMR group size).")
-    ] = None,
-    recall_bonus: Annotated[
-        float | None, typer.Option(help="λ: weight of the recall reward inside the end-to-end reward.")
-    ] = None,
-    instruction_tokens: Annotated[int | None, typer.Option(help="Token budget of the instruction.")] = None,
-    chunk_tokens: Annotated[int | None, typer.Option(help="Token budget of a chunk.")] = None,
-    memory_tokens: Annotated[int | None, typer.Option(help="Token budget of the memory.")] = None,
-    response_tokens: Annotated[int | None, typer.Option(help="Most tokens generated per turn.")] = None,
-    dynamic_sampling: Annotated[
-        bool | None,
-        typer.Option(
-            "--dynamic-sampling/--no-dynamic-sampling", help="Drop groups whose rewards are all equal."
-        ),
-    ] = None,
-    resample_tries: Annotated[
-        int | None,
-        typer.Option(help="Dynamic sampling: extra rounds of random episodes to refill dropped groups (default 3)."),
-    ] = None,
-    loss_aggregation: Annotated[
-        str | None,
-        typer.Option(
-            help="token_sum (Dr. GRPO, the paper; default) or trajectory (every trajectory weighs the same)."
-        ),
-    ] = None,
-    recall_weight: Annotated[
-        float | None, typer.Option(help="Loss weight of the recall rows relative to trajectory rows (default 1).")
-    ] = None,
-    templates: Annotated[
-        str | None, typer.Option(help="YAML/JSON file overriding the agent's prompt templates.")
-    ] = None,
-    sanity_check: Annotated[
-        bool | None,
-        typer.Option(
-            "--sanity-check",
-            help="Train on memtrain's synthetic toy episodes instead of --dataset, to see rewards rise.",
-        ),
-    ] = None,
     use_vllm: Annotated[
         bool | None,
         typer.Option("--use-vllm", help="Generate with vLLM (GRPOConfig vllm_mode: colocate or server)."),
     ] = None,
-    lora: Annotated[
-        bool | None,
-        typer.Option("--lora", help="Train a LoRA adapter (needs peft); the final model is saved merged."),
-    ] = None,
-    resume: Annotated[
-        bool | None, typer.Option("--resume", help="Continue from the last checkpoint in --output-dir.")
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", help="YAML file of MemTrain and GRPOConfig settings (flags override it)."),
     ] = None,
 ) -> None:
     """Train a memory agent with MemTrain's joint GRPO (memory trajectories + intermediate recall).
@@ -104,32 +44,8 @@ def train(
     from memtrain_data.train.config import resolve_train_config
     from memtrain_data.train.run import train_memory_agent
 
-    flags: dict[str, Any] = {
-        "model": model,
-        "dataset": dataset,
-        "config_name": config_name,
-        "split": split,
-        "preset": preset,
-        "output_dir": str(output_dir) if output_dir is not None else None,
-        "max_steps": max_steps,
-        "max_episodes": max_episodes,
-        "g1": g1,
-        "g2": g2,
-        "recall_bonus": recall_bonus,
-        "instruction_tokens": instruction_tokens,
-        "chunk_tokens": chunk_tokens,
-        "memory_tokens": memory_tokens,
-        "response_tokens": response_tokens,
-        "dynamic_sampling": dynamic_sampling,
-        "resample_tries": resample_tries,
-        "loss_aggregation": loss_aggregation,
-        "recall_weight": recall_weight,
-        "templates": templates,
-        "sanity_check": sanity_check,
-        "use_vllm": use_vllm,
-        "lora": lora,
-        "resume": resume,
-    }
+    grpo_flags = {"output_dir": str(output_dir) if output_dir is not None else None, "max_steps": max_steps, "use_vllm": use_vllm}
+    flags |= {name: value for name, value in grpo_flags.items() if value is not None}
     settings = resolve_train_config(config, flags, list(ctx.args))
     console.print(
         f"[bold]memtrain train[/]: model {settings.model}; "
