@@ -10,6 +10,7 @@ import itertools
 from dataclasses import dataclass
 from typing import Any
 
+from memtrain_data import paper
 from memtrain_data.errors import ConfigError
 
 # Without a tokenizer (an API model we cannot tokenize locally) lengths are estimated from
@@ -21,9 +22,9 @@ _CHARS_PER_TOKEN = 4
 class AgentBudgets:
     """Token budgets: one chunk of the document, the memory, and one response."""
 
-    chunk_tokens: int = 5120
-    memory_tokens: int = 1024
-    response_tokens: int = 1024
+    chunk_tokens: int = paper.CHUNK_TOKENS
+    memory_tokens: int = paper.MEMORY_TOKENS
+    response_tokens: int = paper.RESPONSE_TOKENS
 
     def __post_init__(self) -> None:
         for name in ("chunk_tokens", "memory_tokens", "response_tokens"):

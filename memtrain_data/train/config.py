@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from memtrain_data import paper
 from memtrain_data.config import config_field, config_to_dict, read_yaml_mapping
 from memtrain_data.errors import ConfigError, first_line
 
@@ -50,10 +51,10 @@ PRESETS: dict[str, dict[str, Any]] = {
         "g1": 8,
         "g2": 8,
         "recall_bonus": 0.5,
-        "instruction_tokens": 1024,
-        "chunk_tokens": 5120,
-        "memory_tokens": 1024,
-        "response_tokens": 1024,
+        "instruction_tokens": paper.INSTRUCTION_TOKENS,
+        "chunk_tokens": paper.CHUNK_TOKENS,
+        "memory_tokens": paper.MEMORY_TOKENS,
+        "response_tokens": paper.RESPONSE_TOKENS,
         # GRPOConfig fields
         "learning_rate": 1e-6,
         "max_steps": 300,
@@ -172,14 +173,14 @@ class MemTrainConfig:
         1.0, help="Weight of the recall rows' loss relative to the trajectory rows' (0: train recall only through λ)."
     )
     instruction_tokens: int = config_field(
-        1024, help="Token budget of the instruction text around memory and chunk."
+        paper.INSTRUCTION_TOKENS, help="Token budget of the instruction text around memory and chunk."
     )
-    chunk_tokens: int = config_field(5120, help="Token budget of one chunk (longer chunks are cut).")
+    chunk_tokens: int = config_field(paper.CHUNK_TOKENS, help="Token budget of one chunk (longer chunks are cut).")
     memory_tokens: int = config_field(
-        1024, help="Token budget of the memory (a longer reply is cut before it is reused)."
+        paper.MEMORY_TOKENS, help="Token budget of the memory (a longer reply is cut before it is reused)."
     )
     response_tokens: int = config_field(
-        1024, help="Most tokens generated per turn (GRPO's max_completion_length)."
+        paper.RESPONSE_TOKENS, help="Most tokens generated per turn (GRPO's max_completion_length)."
     )
     templates: str | None = config_field(None, help="YAML/JSON file overriding the agent's prompt templates.")
     lora: bool = config_field(

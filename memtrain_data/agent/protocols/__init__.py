@@ -16,6 +16,7 @@ import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
+from memtrain_data import paper
 from memtrain_data.agent.templates import PromptTemplates
 from memtrain_data.errors import ConfigError
 
@@ -65,9 +66,9 @@ PROTOCOLS: dict[str, AgentProtocol] = {
     ),
     "memtrain": AgentProtocol(
         name="memtrain",
-        chunk_tokens=5120,
-        memory_tokens=1024,
-        response_tokens=1024,
+        chunk_tokens=paper.CHUNK_TOKENS,
+        memory_tokens=paper.MEMORY_TOKENS,
+        response_tokens=paper.RESPONSE_TOKENS,
         temperature=0.0,
         top_p=1.0,
         templates_file=None,
