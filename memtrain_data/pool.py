@@ -19,8 +19,6 @@ module: a script calling `build_passage_pool` needs the `if __name__ == "__main_
 from __future__ import annotations
 
 import json
-import threading
-import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -33,6 +31,7 @@ from memtrain_data.pipeline.readers.sources import (
     SourcePlan,
     resolve_sources,
 )
+from memtrain_data.pipeline.stage import run_stage
 from memtrain_data.progress import NullProgress, ProgressReporter
 
 if TYPE_CHECKING:
@@ -188,19 +187,6 @@ def _completed_ranks(logging_dir: Path, tasks: int) -> set[int]:
     return {rank for rank in range(tasks) if f"{rank:05d}" in names}
 
 
-def _watch_completions(logging_dir: Path, tasks: int, already: int, progress: ProgressReporter, stop: threading.Event) -> None:
-    """Advance the progress bar as completion markers appear (tasks may run in other processes)."""
-    reported = already
-    while True:
-        stopping = stop.wait(0.2)
-        done = len(_completed_ranks(logging_dir, tasks))
-        if done > reported:
-            progress.advance("pool", done - reported)
-            reported = done
-        if stopping:
-            return
-
-
 def _drop_pages_seen_in_earlier_shards(shards: list[Path], logging_dir: Path, progress: ProgressReporter) -> int:
     """Remove from each shard the pages whose id an earlier shard (lower rank) holds; return how many pages that is.
 
@@ -272,23 +258,10 @@ def build_passage_pool(
     progress.start("pool", total=tasks)
     if already:
         progress.advance("pool", already)
-    stop = threading.Event()
-    watcher = threading.Thread(
-        target=_watch_completions, args=(logging_dir, tasks, already, progress, stop), daemon=True
+    seconds = run_stage(
+        executor, stage="pool", count_done=lambda: len(_completed_ranks(logging_dir, tasks)), already=already,
+        progress=progress, logs=logging_dir / "logs",
     )
-    started = time.perf_counter()
-    watcher.start()
-    try:
-        from memtrain_data.pipeline.executor import datatrove_console_quiet
-
-        with datatrove_console_quiet():
-            executor.run()
-    except Exception as exc:
-        raise RuntimeError(f"a pool task failed ({type(exc).__name__}: {exc}); task logs: {logging_dir / 'logs'}") from exc
-    finally:
-        stop.set()
-        watcher.join()
-    seconds = time.perf_counter() - started
     progress.finish("pool")
 
     from memtrain_data.pipeline.stats import merge_stage_stats, read_task_stats

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import threading
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field, replace
@@ -46,7 +45,8 @@ from memtrain_data.episodes.job import (
 )
 from memtrain_data.episodes.plan import check_split_capacity, write_plan
 from memtrain_data.episodes.task import TaskSummary, cached_tokenizer, episode_step
-from memtrain_data.errors import ConfigError, InputError, MemtrainError, first_line
+from memtrain_data.errors import ConfigError, InputError, MemtrainError
+from memtrain_data.pipeline.stage import run_stage
 from memtrain_data.progress import NullProgress, ProgressReporter
 from memtrain_data.records import SPLITS
 
@@ -285,22 +285,8 @@ def _finished_tasks(paths: WorkPaths) -> int:
     return sum(1 for _ in folder.glob("*.json")) if folder.is_dir() else 0
 
 
-def _watch_tasks(paths: WorkPaths, tasks: int, already: int, progress: ProgressReporter, stop: threading.Event) -> None:
-    """Advance the progress bar as task summaries appear (tasks may run in other processes)."""
-    reported = already
-    while True:
-        stopping = stop.wait(0.2)
-        done = _finished_tasks(paths)
-        if done > reported:
-            progress.advance("episodes", done - reported)
-            reported = done
-        if stopping:
-            return
-
-
 def build_episodes(job: EpisodeJob, progress: ProgressReporter | None = None) -> EpisodeBuildResult:
     """Build `job.num_episodes` episodes from the pool in `job.output/pool` (see the module doc)."""
-    from memtrain_data.pipeline.executor import datatrove_console_quiet
     from memtrain_data.pipeline.executors import make_executor
 
     progress = progress or NullProgress()
@@ -322,21 +308,10 @@ def build_episodes(job: EpisodeJob, progress: ProgressReporter | None = None) ->
         workers=job.execution.workers, logging_dir=paths.logs,
         job_name=f"memtrain-episodes-{paths.config_name}",
     )
-    stop = threading.Event()
-    watcher = threading.Thread(target=_watch_tasks, args=(paths, tasks, done_before, progress, stop), daemon=True)
-    watcher.start()
-    try:
-        with datatrove_console_quiet():
-            executor.run()
-    except MemtrainError:
-        raise
-    except Exception as exc:
-        raise MemtrainError(
-            f"an episode task failed ({type(exc).__name__}: {first_line(exc, empty='')}); task logs: {paths.logs / 'logs'}"
-        ) from None
-    finally:
-        stop.set()
-        watcher.join()
+    run_stage(
+        executor, stage="episodes", count_done=lambda: _finished_tasks(paths), already=done_before,
+        progress=progress, logs=paths.logs / "logs",
+    )
     missing = [rank for rank in range(tasks) if not paths.summary(rank).is_file()]
     if missing:
         raise MemtrainError(f"{len(missing)} episode task(s) did not finish (first: {missing[0]}); see {paths.logs / 'logs'}")
