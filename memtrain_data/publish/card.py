@@ -345,6 +345,26 @@ def _limitations_section(configs: dict[str, dict[str, Any]]) -> list[str]:
     ]
 
 
+# Fields that records written before they existed lack: the card lists them only when every config has them.
+_LATER_FIELDS = ("masked_forms", "answer_page_title")
+
+
+def _field_rows(configs: dict[str, dict[str, Any]]) -> list[list[str]]:
+    """One row per field of the record model, meaning from its description: the card cannot drift from the records."""
+    from memtrain_data.records import MaskedReconstructionEpisode, RecallProbe
+
+    have_later = bool(configs) and all(entry.get("build", {}).get("records_have_masked_forms") for entry in configs.values())
+    rows = []
+    for name, info in MaskedReconstructionEpisode.model_fields.items():
+        if name in _LATER_FIELDS and not have_later:
+            continue
+        meaning = info.description or ""
+        if name == "recall_probes":
+            meaning += f" Each is `{{{', '.join(RecallProbe.model_fields)}}}`."
+        rows.append([f"`{name}`", meaning])
+    return rows
+
+
 def card_body(stats: dict[str, Any], repo_id: str = REPO_ID_PLACEHOLDER) -> str:
     """The Markdown body: what, how built, statistics per config and split, use, license, citation."""
     configs: dict[str, dict[str, Any]] = {name: entry for name, entry in sorted(stats.get("configs", {}).items()) if entry.get("splits")}
@@ -379,23 +399,7 @@ def card_body(stats: dict[str, Any], repo_id: str = REPO_ID_PLACEHOLDER) -> str:
         *_checks_section(),
         "### Fields",
         "",
-        _table(
-            ["field", "meaning"],
-            [
-                ["`question`, `mask_token`", "the fixed reconstruction problem and its placeholder"],
-                ["`answers`, `answer_label`", "accepted answers (canonical first) and the spaCy label of the masked entity"],
-                ["`chunks`, `chunk_n_tokens`, `n_tokens`", "the masked document in reading order, with token counts under `tokenizer`"],
-                ["`masked_occurrences`", "how many occurrences of the answer were masked"],
-                *(
-                    [["`masked_forms`", "every distinct string that a `[MASK]` replaced"], ["`answer_page_title`", "the Wikipedia page the answer resolves to through the alias table, or null"]]
-                    if configs and all(e.get("build", {}).get("records_have_masked_forms") for e in configs.values())
-                    else []
-                ),
-                ["`recall_probes`", "list of `{chunk_index, masked_chunk, target, label, masked_occurrences}`"],
-                ["`pivot_passage_id`, `pivot_title`, `passage_ids`, `related_passage_ids`", "provenance of the document"],
-                ["`source`, `tokenizer`, `seed`, `builder_version`, `schema_version`", "how the record was built"],
-            ],
-        ),
+        _table(["field", "meaning"], _field_rows(configs)),
         "",
     ]
     for name, entry in configs.items():

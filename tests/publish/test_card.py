@@ -243,3 +243,14 @@ def test_the_cards_quality_figures_are_the_validators_report(built_dataset: Path
 
     assert quality == quality_report(built_dataset)["mini"]
     assert "#### Quality" in card and "| partial masks (share of aligned episodes) | 0.0% |" in card
+
+
+def test_the_fields_table_has_a_row_per_record_field_with_its_description(built_dataset: Path) -> None:
+    from memtrain_data.records import MaskedReconstructionEpisode
+
+    card = (built_dataset / "README.md").read_text()
+    table = card.split("### Fields", 1)[1].split("\n\n", 2)[1]
+    rows = [line.split(" | ") for line in table.splitlines()[2:]]
+    assert [row[0].strip("| `") for row in rows] == list(MaskedReconstructionEpisode.model_fields)
+    for row, info in zip(rows, MaskedReconstructionEpisode.model_fields.values(), strict=True):
+        assert str(info.description) in row[1]
