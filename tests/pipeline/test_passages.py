@@ -5,11 +5,9 @@ from __future__ import annotations
 import itertools
 import signal
 import time
-from collections.abc import Iterator
 
 import pytest
 from datatrove.data import Document
-from datatrove.utils.logging import logger
 
 from memtrain_data.pipeline.passages import PassageSplitter, passage_targets, split_passages, split_sentences
 from memtrain_data.records import Passage
@@ -151,14 +149,6 @@ def article(page_id: int, text: str, title: str = "Tarnvik") -> Document:
         id=str(page_id),
         metadata={"page_id": page_id, "title": title, "revision_id": 5000, "timestamp": "2024-01-01T00:00:00Z", "source": "sample-wiki.xml"},
     )
-
-
-@pytest.fixture
-def log_lines() -> Iterator[list[str]]:
-    lines: list[str] = []
-    handler_id = logger.add(lambda message: lines.append(str(message)), level="DEBUG")
-    yield lines
-    logger.remove(handler_id)
 
 
 def test_splitter_yields_passage_records_with_stable_ids() -> None:

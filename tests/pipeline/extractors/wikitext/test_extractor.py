@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import signal
 import time
-from collections.abc import Iterator
 
 import pytest
 from datatrove.data import Document
-from datatrove.utils.logging import logger
 
 from memtrain_data.pipeline.extractors.wikitext import (
     CleanPage,
@@ -28,14 +26,6 @@ def page(page_id: int, wikitext: object, title: str = "Tarnvik") -> Document:
         id=str(page_id),
         metadata={"page_id": page_id, "title": title, "revision_id": 9, "timestamp": "2024-01-01T00:00:00Z", "source": "t.xml"},
     )
-
-
-@pytest.fixture
-def log_lines() -> Iterator[list[str]]:
-    lines: list[str] = []
-    handler_id = logger.add(lambda message: lines.append(str(message)), level="DEBUG")
-    yield lines
-    logger.remove(handler_id)
 
 
 def run_extractor(documents: list[Document], **kwargs: float) -> tuple[list[Document], dict[str, float]]:
