@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
 from memtrain_cli._common import console, err_console, is_interactive
+from memtrain_cli.options import settings_options
+from memtrain_data.build_config import PublishSettings
 
 # Enough bad rows to see the pattern; the summary by reason counts them all.
 MAX_PROBLEMS_SHOWN = 50
@@ -154,12 +156,11 @@ def inspect(
         console.print(renderable)
 
 
+@settings_options(PublishSettings, panel="Hub", exclude=("push_to_hub",))
 def push(
+    flags: dict[str, Any],
     folder: Annotated[Path, typer.Argument(metavar="DIR", help="Dataset folder written by `memtrain build-dataset`.")],
     repo_id: Annotated[str, typer.Argument(metavar="ORG/NAME", help="Hub dataset repo; created if it does not exist.")],
-    private: Annotated[bool, typer.Option("--private", help="Create the repo as private.")] = False,
-    revision: Annotated[str | None, typer.Option(help="Branch to push to (created if needed).")] = None,
-    create_pr: Annotated[bool, typer.Option("--create-pr", help="Open a pull request instead of writing to the branch.")] = False,
     include_pool: Annotated[bool, typer.Option("--include-pool", help="Also upload the passage pool (pool/passages-*.parquet, pool/aliases-*.parquet). Default: episodes only.")] = False,
     include_stats: Annotated[bool, typer.Option("--stats/--no-stats", help="Upload stats.json (the build counters).")] = True,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Only list what would be uploaded and what is left out; send nothing.")] = False,
@@ -194,7 +195,8 @@ def push(
 
     console.print(f"validating {escape(str(folder))}, then pushing to [cyan]{escape(repo_id)}[/]")
     url = push_dataset(
-        folder, repo_id, private=private, revision=revision, create_pr=create_pr,
+        folder, repo_id, private=flags.get("private", False), revision=flags.get("revision"),
+        create_pr=flags.get("create_pr", False),
         include_pool=include_pool, include_stats=include_stats, on_attempt_failed=attempt_failed,
     )  # fmt: skip
     console.print(f"[green]pushed[/]: {url}")

@@ -245,7 +245,7 @@ class PublishSettings:
 
     push_to_hub: str | None = config_field(None, help="After building, upload the folder to this Hub dataset repo (ORG/NAME).")
     private: bool = config_field(False, help="Create the Hub repo as private.")
-    revision: str | None = config_field(None, help="Hub branch to push to.")
+    revision: str | None = config_field(None, help="Hub branch to push to (created if needed).")
     create_pr: bool = config_field(False, help="Open a pull request on the Hub instead of pushing to the branch.")
 
 
