@@ -325,7 +325,7 @@ class BuildConfig:
 
 # --------------------------------------------------------------------------- transition shim
 # TRANSITION SHIM, to be removed once every caller reads the parts: code outside the stages that
-# still treats BuildConfig as flat (memtrain_cli/build.py, memtrain_data/publish/card.py,
+# still treats BuildConfig as flat (memtrain_data/publish/write_card.py and provenance.py,
 # bench/run.py, tests/pipeline/test_executors.py, tests/hostile/test_build_settings.py,
 # tests/resources/test_sample_wiki.py) reads `config.chunk_tokens` or builds
 # `BuildConfig(workers=2)`. Both are generated here from `settings_fields`: one read-only
