@@ -86,7 +86,7 @@ def build_dataset(
         except MemtrainError:
             raise
         except (OSError, RuntimeError) as exc:
-            # A stage reports a failed task as RuntimeError; a full disk inside it is still the user's.
+            # A full disk or an unwritable folder outside a stage's tasks (stats, the card) is still the user's.
             user_error = user_error_from_os_error(exc, str(config.output))
             if user_error is None:
                 raise

@@ -87,6 +87,11 @@ def pool_dir(output: Path) -> Path:
     return Path(output) / "pool"
 
 
+def bz2_index_cache(output: Path) -> Path:
+    """Where the block indexes of plain `.bz2` dumps are kept, so a rerun skips the decompression pass."""
+    return output / ".memtrain" / "bz2-index"
+
+
 def pool_logging_dir(output: Path) -> Path:
     return Path(output) / ".memtrain" / "logs" / "pool"
 
@@ -98,7 +103,10 @@ def plan_pool_input(request: PoolRequest, *, pages_per_task: int | None = None) 
         from memtrain_data.resources import sample_wiki_path
 
         dumps = [str(sample_wiki_path())]
-    return resolve_sources(dumps, request.dump_index, pages_per_task=pages_per_task or request.pool.pages_per_task)
+    return resolve_sources(
+        dumps, request.dump_index, pages_per_task=pages_per_task or request.pool.pages_per_task,
+        index_cache=bz2_index_cache(request.output),
+    )
 
 
 def stage_names(plan: SourcePlan) -> list[str]:

@@ -37,11 +37,14 @@ from __future__ import annotations
 
 import bz2
 import glob
+import hashlib
+import json
 import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from memtrain_data.atomic import atomic_write_text
 from memtrain_data.errors import InputError
 from memtrain_data.pipeline.readers.dump_bytes import BZ2_MAGIC, PARQUET_MAGIC, compression_of, read_head
 from memtrain_data.pipeline.readers.hub_parquet import check_parquet, parse_hub_id, resolve_hub_parquet
@@ -71,18 +74,50 @@ class SourcePlan:
         return f"{shown} ({len(self.units)} task{'s' if len(self.units) != 1 else ''})"
 
 
-def plain_bz2_units(dump: Path, pages_per_task: int) -> tuple[list[InputUnit], str | None]:
+def _index_cache_file(cache: Path, dump: Path) -> Path:
+    return cache / f"{hashlib.sha256(str(dump.resolve()).encode()).hexdigest()[:16]}.json"
+
+
+def cached_block_offsets(cache: Path | None, dump: Path) -> tuple[tuple[int, int], ...] | None:
+    """The block index saved for `dump` by an earlier run, if the file is unchanged (size and mtime)."""
+    if cache is None:
+        return None
+    path = _index_cache_file(cache, dump)
+    try:
+        saved = json.loads(path.read_text(encoding="utf-8"))
+        stat = dump.stat()
+        if saved["path"] == str(dump.resolve()) and saved["size"] == stat.st_size and saved["mtime_ns"] == stat.st_mtime_ns:
+            return tuple((int(bits), int(offset)) for bits, offset in saved["offsets"])
+    except (OSError, ValueError, KeyError, TypeError):
+        pass  # absent, unreadable or stale: build the index again
+    return None
+
+
+def save_block_offsets(cache: Path, dump: Path, offsets: tuple[tuple[int, int], ...]) -> None:
+    stat = dump.stat()
+    record = {"path": str(dump.resolve()), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "offsets": offsets}
+    cache.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(_index_cache_file(cache, dump), json.dumps(record) + "\n")
+
+
+def plain_bz2_units(dump: Path, pages_per_task: int, index_cache: Path | None = None) -> tuple[list[InputUnit], str | None]:
     """Ranges of a plain `.bz2` dump's decompressed text, and a note for the user (None for one range).
 
-    A dump that fits in one range, or whose block index cannot be built (a cut or damaged
-    file), is one whole-file unit, read sequentially.
+    The block index takes one decompression pass (on all cores); with `index_cache` it is saved
+    there and reused while the dump's size and mtime stay the same. A dump that fits in one
+    range, or whose block index cannot be built (a cut or damaged file), is one whole-file unit,
+    read sequentially.
     """
     import indexed_bzip2
 
     range_bytes = pages_per_task * PLAIN_BYTES_PER_PAGE
     try:
-        with indexed_bzip2.open(str(dump), parallelization=os.cpu_count() or 1) as handle:
-            offsets = tuple(sorted(handle.block_offsets().items()))
+        offsets = cached_block_offsets(index_cache, dump)
+        if offsets is None:
+            with indexed_bzip2.open(str(dump), parallelization=os.cpu_count() or 1) as handle:
+                offsets = tuple(sorted(handle.block_offsets().items()))
+            if index_cache is not None:
+                save_block_offsets(index_cache, dump, offsets)
     except (RuntimeError, OSError, ValueError) as exc:
         whole = InputUnit(kind="mediawiki", path=str(dump), source=dump.name)
         reason = str(exc) if str(exc) and str(exc) != "std::exception" else "the file looks cut or damaged"
@@ -233,9 +268,16 @@ def _expand(spec: str) -> tuple[list[Path], bool] | None:
 
 
 def resolve_sources(
-    dumps: list[str], dump_index: str | None = None, *, pages_per_task: int = DEFAULT_PAGES_PER_TASK
+    dumps: list[str],
+    dump_index: str | None = None,
+    *,
+    pages_per_task: int = DEFAULT_PAGES_PER_TASK,
+    index_cache: Path | None = None,
 ) -> SourcePlan:
-    """Check every input and turn it into the units of a pool build (see the module docstring)."""
+    """Check every input and turn it into the units of a pool build (see the module docstring).
+
+    `index_cache` is a folder where plain `.bz2` block indexes are kept between runs.
+    """
     if not dumps:
         raise InputError("no input given: pass --dump (a dump file, folder, glob, parquet or Hub id)")
     if pages_per_task < 1:
@@ -297,7 +339,7 @@ def resolve_sources(
         elif index is not None:
             raise InputError(f"{file}: an index was given but the dump is not bz2-compressed")
         elif compression == "bz2":
-            ranges, note = plain_bz2_units(file, pages_per_task)
+            ranges, note = plain_bz2_units(file, pages_per_task, index_cache)
             notes.extend([note] if note else [])
             units.extend(ranges)
         else:

@@ -7,6 +7,7 @@ the ranges together hold every page exactly once, in file order.
 from __future__ import annotations
 
 import bz2
+import json
 from pathlib import Path
 
 import pytest
@@ -76,3 +77,37 @@ def test_a_gzip_dump_is_one_task_and_the_note_says_why(tmp_path: Path) -> None:
     plan = resolve_sources([str(dump)], pages_per_task=1)
     assert len(plan.units) == 1
     assert any("gzip" in note and "one task" in note for note in plan.notes)
+
+
+def test_the_block_index_is_cached_and_reused_while_the_dump_is_unchanged(
+    tmp_path: Path, enwiki_sample: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import indexed_bzip2
+
+    cache = tmp_path / "cache"
+    dump = tmp_path / "sample.xml.bz2"
+    dump.write_bytes(enwiki_sample.read_bytes())
+    built = resolve_sources([str(dump)], pages_per_task=60, index_cache=cache)
+    assert len(list(cache.glob("*.json"))) == 1
+
+    def no_decompression(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the cached block index should have been used")
+
+    monkeypatch.setattr(indexed_bzip2, "open", no_decompression)
+    assert resolve_sources([str(dump)], pages_per_task=60, index_cache=cache).units == built.units
+    monkeypatch.undo()
+
+    # A changed dump (other size or mtime) gets its index built again, never a stale one.
+    dump.write_bytes(write_dump(tmp_path / "small.xml.bz2", dump_text(article_pages(3, first_id=1))).read_bytes())
+    rebuilt = resolve_sources([str(dump)], pages_per_task=60, index_cache=cache)
+    assert rebuilt.units != built.units and [page.page_id for page in read_all(rebuilt.units)] == [1, 2, 3]
+
+
+def test_a_damaged_cache_file_is_ignored_and_rewritten(tmp_path: Path, enwiki_sample: Path) -> None:
+    cache = tmp_path / "cache"
+    first = resolve_sources([str(enwiki_sample)], pages_per_task=60, index_cache=cache)
+    (saved,) = cache.glob("*.json")
+    saved.write_text("{not json", encoding="utf-8")
+    assert resolve_sources([str(enwiki_sample)], pages_per_task=60, index_cache=cache).units == first.units
+    assert saved.read_text(encoding="utf-8").startswith("{")
+    assert json.loads(saved.read_text(encoding="utf-8"))["size"] == enwiki_sample.stat().st_size
