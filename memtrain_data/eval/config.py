@@ -18,10 +18,6 @@ from memtrain_data.errors import ConfigError
 MODES: tuple[str, ...] = ("memory", "full-context")
 _LENGTH = re.compile(r"^(\d+(?:\.\d+)?)([kKmM]?)$")
 _DOCUMENTS = re.compile(r"^(\d+)\s*(?:d|docs?|documents?)$", re.IGNORECASE)
-# The paper's length labels of MemAgent's RULER-HotpotQA files (document counts).
-RULER_HQA_LABELS: dict[str, int] = {
-    "7k": 50, "14k": 100, "28k": 200, "56k": 400, "112k": 800, "224k": 1600, "448k": 3200, "896k": 6400,
-}  # fmt: skip
 
 # Settings that only choose *which* examples run, *where from*, or *how fast*: changing them keeps
 # the predictions already made valid, so a rerun reuses them. What the examples are is checked
@@ -45,24 +41,6 @@ def document_count(label: str) -> int | None:
     if int(match.group(1)) < 1:
         raise ConfigError(f"length '{label}' must be at least one document")
     return int(match.group(1))
-
-
-def ruler_document_count(label: str) -> int:
-    """A RULER-HotpotQA length: a document count ('50', '50docs') or the paper's label ('7k' = 50).
-
-    >>> ruler_document_count("100"), ruler_document_count("28k"), ruler_document_count("400docs")
-    (100, 200, 400)
-    """
-    text = label.strip().lower()
-    if text in RULER_HQA_LABELS:
-        return RULER_HQA_LABELS[text]
-    count = document_count(text) or (int(text) if text.isdigit() and int(text) > 0 else None)
-    if count is None:
-        raise ConfigError(
-            f"ruler-hqa length '{label}' is not a document count (50, 100 … 6400) "
-            f"nor a paper label ({', '.join(RULER_HQA_LABELS)})"
-        )
-    return count
 
 
 def parse_length(label: str) -> int:

@@ -226,14 +226,6 @@ def _totals(task: EvalTask) -> dict[str, int]:
     return dict(totals)
 
 
-def _metric_order(task: EvalTask, config: EvalConfig, keys: set[str]) -> list[str]:
-    if not task.keyed_by_length:
-        return list(task.metric_order)
-    if config.task == "ruler-hqa" or not config.lengths:
-        return sorted(keys, key=lambda k: (not k.isdigit(), int(k) if k.isdigit() else 0, k))
-    return list(config.lengths)
-
-
 def _previous_metrics(path: Path, settings_key: str, keep_out: set[str]) -> dict[str, dict[str, Any]]:
     """Entries of an earlier results.json (same settings) for lengths this run did not read."""
     try:
@@ -332,7 +324,7 @@ def run_evaluation(
 
     current = store.current(task.fingerprints)
     keys = {record["length"] for record in current}
-    metrics = summarize(current, _metric_order(task, config, keys), examples, _totals(task))
+    metrics = summarize(current, task.metrics_order(keys, config.lengths), examples, _totals(task))
     read_now = {key.split("/", 1)[0] for key in task.fingerprints}
     for key, entry in _previous_metrics(
         config.output / RESULTS_NAME, settings_key, read_now | set(metrics)

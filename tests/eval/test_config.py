@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from memtrain_data.errors import ConfigError
-from memtrain_data.eval.config import EvalConfig, parse_length, ruler_document_count
+from memtrain_data.eval.config import EvalConfig, parse_length
 
 
 @pytest.mark.parametrize(
@@ -32,11 +32,6 @@ def test_lengths_from_a_comma_separated_flag() -> None:
         "4k": ("tokens", 4096),
         "50docs": ("documents", 50),
     }
-
-
-@pytest.mark.parametrize(("label", "documents"), [("50", 50), ("100docs", 100), ("7k", 50), ("896k", 6400)])
-def test_ruler_lengths_are_document_counts_or_the_papers_labels(label: str, documents: int) -> None:
-    assert ruler_document_count(label) == documents
 
 
 def test_ruler_rejects_token_lengths() -> None:

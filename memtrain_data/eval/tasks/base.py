@@ -74,6 +74,11 @@ def turn_records(trajectory: Trajectory) -> list[dict[str, Any]]:
     return records
 
 
+def by_document_count(keys: set[str]) -> list[str]:
+    """Metrics keys that are counts ('50', '100') in numeric order, any others after them by name."""
+    return sorted(keys, key=lambda k: (not k.isdigit(), int(k) if k.isdigit() else 0, k))
+
+
 class EvalTask:
     """Base class of registered tasks; subclasses implement `load_examples`."""
 
@@ -92,6 +97,13 @@ class EvalTask:
         """Refuse a --lengths label this task cannot read (ConfigError), before any data loads."""
         if document_count(label) is None:  # a token length otherwise: '7k', '2048'
             parse_length(label)
+
+    @classmethod
+    def metrics_order(cls, keys: set[str], lengths: list[str] | None) -> list[str]:
+        """The order of the metrics keys in results.json: `metric_order`, or the lengths asked for."""
+        if not cls.keyed_by_length:
+            return list(cls.metric_order)
+        return list(lengths) if lengths else by_document_count(keys)
 
     @classmethod
     def length_label(cls, key: str, values: dict[str, Any]) -> str:

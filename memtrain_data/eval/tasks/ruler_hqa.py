@@ -20,13 +20,13 @@ import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from memtrain_data.agent.budgets import count_tokens, split_into_chunks
-from memtrain_data.errors import InputError, first_line
-from memtrain_data.eval.config import EvalConfig, ruler_document_count
+from memtrain_data.errors import ConfigError, InputError, first_line
+from memtrain_data.eval.config import EvalConfig, document_count
 from memtrain_data.eval.registry import register_task
-from memtrain_data.eval.tasks.base import EvalExample, EvalTask, input_hash
+from memtrain_data.eval.tasks.base import EvalExample, EvalTask, by_document_count, input_hash
 from memtrain_data.progress import ProgressReporter
 
 logger = logging.getLogger(__name__)
@@ -161,10 +161,37 @@ class RulerHotpotQATask(EvalTask):
 
     keyed_by_length = True
     default_protocol = "memagent"
+    # The paper's length labels of the released files ("7K … 896K"): document counts.
+    paper_labels: ClassVar[dict[str, int]] = {
+        "7k": 50, "14k": 100, "28k": 200, "56k": 400, "112k": 800, "224k": 1600, "448k": 3200, "896k": 6400,
+    }  # fmt: skip
+
+    @classmethod
+    def documents_of(cls, label: str) -> int:
+        """The documents of a --lengths label: a count ('50', '50docs') or the paper's label ('7k' = 50).
+
+        >>> [RulerHotpotQATask.documents_of(label) for label in ("100", "28k", "400docs")]
+        [100, 200, 400]
+        """
+        text = label.strip().lower()
+        if text in cls.paper_labels:
+            return cls.paper_labels[text]
+        count = document_count(text) or (int(text) if text.isdigit() and int(text) > 0 else None)
+        if count is None:
+            raise ConfigError(
+                f"ruler-hqa length '{label}' is not a document count (50, 100 … 6400) "
+                f"nor a paper label ({', '.join(cls.paper_labels)})"
+            )
+        return count
 
     @classmethod
     def check_length(cls, label: str) -> None:
-        ruler_document_count(label)
+        cls.documents_of(label)
+
+    @classmethod
+    def metrics_order(cls, keys: set[str], lengths: list[str] | None) -> list[str]:
+        # Keys are the files' document counts, whatever labels --lengths used to pick them.
+        return by_document_count(keys)
 
     @classmethod
     def length_label(cls, key: str, values: dict[str, Any]) -> str:
@@ -181,7 +208,7 @@ class RulerHotpotQATask(EvalTask):
                 "(MemAgent's released RULER-HotpotQA), or a Hub dataset id holding them"
             )
         files = locate_ruler_files(config.data)
-        wanted = {ruler_document_count(label) for label in config.lengths} if config.lengths else None
+        wanted = {self.documents_of(label) for label in config.lengths} if config.lengths else None
         counts: Counter[str] = Counter()
         records: list[RulerRecord] = []
         for path in files:

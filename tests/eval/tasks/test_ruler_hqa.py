@@ -31,6 +31,11 @@ def load(data: Path | str, **values) -> tuple[RulerHotpotQATask, list]:
     return task, task.load_examples(config, None, NullProgress())
 
 
+@pytest.mark.parametrize(("label", "documents"), [("50", 50), ("100docs", 100), ("7k", 50), ("896k", 6400)])
+def test_ruler_lengths_are_document_counts_or_the_papers_labels(label: str, documents: int) -> None:
+    assert RulerHotpotQATask.documents_of(label) == documents
+
+
 def record(index: int, num_docs: int = 2, **changes) -> dict:
     values = {
         "context": "Document 1:\nA\nAlpha text.\n\nDocument 2:\nB\nBeta text.",
