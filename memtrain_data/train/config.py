@@ -175,7 +175,11 @@ class MemTrainConfig:
     instruction_tokens: int = config_field(
         paper.INSTRUCTION_TOKENS, help="Token budget of the instruction text around memory and chunk."
     )
-    chunk_tokens: int = config_field(paper.CHUNK_TOKENS, help="Token budget of one chunk (longer chunks are cut).")
+    chunk_tokens: int = config_field(
+        paper.CHUNK_TOKENS,
+        help="Token budget of one chunk: a longer chunk of the dataset is re-split at whitespace into pieces "
+        "that fit, never cut, so no [MASK] is lost.",
+    )
     memory_tokens: int = config_field(
         paper.MEMORY_TOKENS, help="Token budget of the memory (a longer reply is cut before it is reused)."
     )
