@@ -335,11 +335,6 @@ def _card_problems(folder: Path, configs: dict[str, dict[str, list[Path]]]) -> t
     return problems, counts
 
 
-def quality_report(source: str | Path, *, max_aligned: int = DEFAULT_MAX_ALIGNED) -> dict[str, Any]:
-    """The quality report of a dataset folder (or Hub id) as data, {config: summary}: what `validate --report` prints."""
-    return validate_dataset(source, max_aligned=max_aligned).quality
-
-
 def config_quality(folder: Path, config_name: str, *, max_aligned: int = DEFAULT_MAX_ALIGNED) -> dict[str, Any]:
     """The quality report of one config of a local folder, as `validate --report` computes it (for the card)."""
     import pyarrow.parquet as pq

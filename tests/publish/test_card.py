@@ -236,12 +236,12 @@ def test_card_states_measured_composition_real_checks_and_limitations(built_data
 
 def test_the_cards_quality_figures_are_the_validators_report(built_dataset: Path) -> None:
     from memtrain_data.publish.layout import read_stats
-    from memtrain_data.publish.validate import quality_report
+    from memtrain_data.publish.validate import validate_dataset
 
     quality = read_stats(built_dataset)["configs"]["mini"]["quality"]
     card = (built_dataset / "README.md").read_text(encoding="utf-8")
 
-    assert quality == quality_report(built_dataset)["mini"]
+    assert quality == validate_dataset(built_dataset).quality["mini"]
     assert "#### Quality" in card and "| partial masks (share of aligned episodes) | 0.0% |" in card
 
 

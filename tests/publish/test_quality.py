@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 
 from memtrain_data.episodes.judge import Verdict
 from memtrain_data.publish.quality import episode_quality
-from memtrain_data.publish.validate import quality_report, validate_dataset
+from memtrain_data.publish.validate import validate_dataset
 from tests.publish.conftest import pages_of_split
 
 TRAIN_PAGES = pages_of_split("train", 3)
@@ -36,7 +36,7 @@ def episode_row(passages: list[str], masked: list[str], answers: list[str], **ex
 
 
 def test_report_on_a_clean_folder_is_measured_from_the_files(built_dataset: Path) -> None:
-    report = quality_report(built_dataset)["mini"]
+    report = validate_dataset(built_dataset).quality["mini"]
     train = report["splits"]["train"]
     rows = [row for path in sorted(built_dataset.glob("mini/train-*.parquet")) for row in pq.read_table(path).to_pylist()]
 
