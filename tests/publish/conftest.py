@@ -237,6 +237,27 @@ def write_card(folder: Path, config_name: str = "mini") -> Path:
     return write_dataset_card(config, stats=read_stats(folder), command=command)
 
 
+def read_episodes(folder: Path, config: str, split: str) -> list[dict[str, Any]]:
+    """Every row of one config's split, in shard order."""
+    import pyarrow.parquet as pq
+
+    return [row for path in sorted((folder / config).glob(f"{split}-*.parquet")) for row in pq.read_table(path).to_pylist()]
+
+
+def card_header_data(folder: Path) -> dict[str, Any]:
+    """The card's YAML header, as the Hub reads it."""
+    from huggingface_hub import DatasetCard
+
+    return DatasetCard.load(folder / "README.md").data.to_dict()
+
+
+def load_config(folder: Path, config: str, cache: Path):  # type: ignore[no-untyped-def]
+    """One config of the folder through `datasets.load_dataset`."""
+    from datasets import load_dataset
+
+    return load_dataset(str(folder), config, cache_dir=str(cache))
+
+
 @pytest.fixture
 def dataset_factory(tmp_path: Path) -> DatasetFactory:
     """`factory(config_name="mini", counts=..., page_offset=0)` writes one config (shards, pool, stats.json) into one folder."""

