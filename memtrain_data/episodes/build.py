@@ -27,9 +27,10 @@ import json
 import shutil
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from memtrain_data import BUILDER_VERSION
 from memtrain_data.atomic import atomic_write_text
@@ -49,6 +50,10 @@ from memtrain_data.errors import ConfigError, InputError, MemtrainError
 from memtrain_data.pipeline.stage import run_stage
 from memtrain_data.progress import NullProgress, ProgressReporter
 from memtrain_data.records import SPLITS
+
+if TYPE_CHECKING:
+    from memtrain_data.build_config import ExecutionSettings
+    from memtrain_data.episodes.bm25_index import TaskRunner
 
 __all__ = [
     "MAX_EPISODES_PER_TASK", "MIN_EPISODES_PER_TASK", "EpisodeBuildResult", "EpisodeJob", "WorkPaths",
@@ -122,6 +127,34 @@ def _build_aliases(output: Path, paths: WorkPaths) -> Any:
     return info
 
 
+def _completed_tasks(logs: Path) -> int:
+    folder = logs / "completions"
+    return sum(1 for _ in folder.iterdir()) if folder.is_dir() else 0
+
+
+def index_task_runner(execution: ExecutionSettings, progress: ProgressReporter) -> TaskRunner:
+    """Runs the BM25 index's per-shard tasks on the stage's executor (local or Ray), `--workers` at a time."""
+    from memtrain_data.pipeline.executors import CallStep, make_executor
+
+    def run(step: str, task: Callable[[int], None], count: int, logs: Path) -> None:
+        stage = f"index ({step})"
+        executor = make_executor(
+            [CallStep(f"🔎 MemTrain BM25 {step}", task)], tasks=count, kind=execution.executor,
+            workers=execution.workers, logging_dir=logs, job_name=f"memtrain-index-{step}",
+        )  # fmt: skip
+        already = _completed_tasks(logs)
+        progress.start(stage, total=count)
+        if already:
+            progress.advance(stage, already)
+        run_stage(
+            executor, stage=stage, count_done=lambda: _completed_tasks(logs), already=already,
+            progress=progress, logs=logs / "logs",
+        )  # fmt: skip
+        progress.finish(stage)
+
+    return run
+
+
 def _prepare(job: EpisodeJob, progress: ProgressReporter) -> tuple[WorkPaths, dict[str, Any]]:
     """Everything checked and built once, before any worker starts."""
     from memtrain_data.episodes.entities import validate_entity_labels
@@ -152,7 +185,9 @@ def _prepare(job: EpisodeJob, progress: ProgressReporter) -> tuple[WorkPaths, di
             + (" or choose --preset mini" if preset != "mini" else "")
         )
     progress.log(f"episodes: indexing {len(view):,} passages with {settings.retriever}")
-    index = build_index(settings.retriever, view, paths.root, pool_fingerprint, settings.dense_model)
+    index = build_index(
+        settings.retriever, view, paths.root, pool_fingerprint, settings.dense_model, index_task_runner(job.execution, progress)
+    )
     if index.note:
         progress.log(index.note)
     paths.state.mkdir(parents=True, exist_ok=True)

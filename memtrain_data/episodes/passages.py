@@ -183,6 +183,16 @@ class PassageView:
 
         return self.table.take(pa.array(indices, type=pa.int64())).to_pylist()
 
+    def texts_between(self, start: int, stop: int) -> list[str]:
+        """The texts of rows `start` to `stop` (exclusive), read through the memory map."""
+        return self.table.column("text").slice(start, max(stop - start, 0)).to_pylist()
+
+    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
+        # Sent to a worker, a view on a file travels as its path (the worker maps the file itself), never as its rows.
+        if self.path is None:
+            return (PassageView, (self.table, None))
+        return (PassageView.open, (self.path,))
+
     def texts(self) -> list[str]:
         """Every text in memory at once: for small pools and tests; indexes use `text_batches`."""
         return self.table.column("text").to_pylist()

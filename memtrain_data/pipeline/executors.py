@@ -33,7 +33,7 @@ import os
 import shlex
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -118,6 +118,23 @@ def default_env_command() -> str | None:
 
 
 # --------------------------------------------------------------------------- executors
+
+
+class CallStep(PipelineStep):
+    """A step that calls `function(rank)` for its task and yields no documents: for tasks that
+    write their own files (e.g. the BM25 index's shards). `function` must pickle (a module-level
+    function or a `functools.partial` of one)."""
+
+    type = "MEMTRAIN"
+
+    def __init__(self, name: str, function: Callable[[int], object]) -> None:
+        super().__init__()
+        self.name = name
+        self.function = function
+
+    def run(self, data: Any = None, rank: int = 0, world_size: int = 1) -> Any:
+        self.function(rank)
+        yield from ()
 
 
 def make_executor(
