@@ -1,7 +1,7 @@
-"""memtrain at scale: a realistic dump 10× and 100× the sample, built end to end, and the
-retrieval engines compared on the same pool.
+"""memtrain at scale: a realistic dump 100× and 300× the sample (both above the view's and the
+index's buffer bounds), built end to end, and the retrieval engines compared on the same pool.
 
-    .venv/bin/python -m bench.scale [--times 10 100] [--workdir bench/out] [--results FILE]
+    .venv/bin/python -m bench.scale [--times 100 300] [--small-times 10] [--workdir bench/out] [--results FILE]
 
 1. dumps: `bench.harness.dumps.write_repeated_plain` writes the sample's real pages `times` times
    with new page ids and titles, as one plain (single-stream) `.bz2` — the layout of
@@ -9,13 +9,17 @@ retrieval engines compared on the same pool.
 2. for each size, a whole `memtrain build-dataset --preset mini --workers 2`: wall time per
    stage (from stats.json), peak RSS of the driver process and of its worker tree (sums of the
    children's RSS, polled every 20 ms), pool / view / index sizes on disk.
-3. plain .bz2 extraction: the pool stage on the 10× dump vs wikiextractor, 2 processes each.
+3. plain .bz2 extraction: the pool stage on the 10× dump (`--small-times`) vs wikiextractor, 2
+   processes each.
 4. `--workers 2` ÷ `--workers 1` for the pool stage on the 10× dump, next to the machine's own
    ratio on a pure CPU loop measured in the same run.
-5. retrieval engines on the largest pool: one bm25s index over the whole pool in memory (what
+5. the BM25 index build on the largest pool, as the episode stage runs it (per-shard tasks on the
+   local executor), with `--workers 1` and `2`: seconds per step, peak RSS, the index's digest
+   (the same bytes with either), next to the machine's CPU-loop ratio.
+6. retrieval engines on the largest pool: one bm25s index over the whole pool in memory (what
    memtrain did before), memtrain's sharded BM25, and tantivy (disk-based, fixed writer memory):
    build seconds, peak RSS, index size, query latency, and agreement with bm25s's top 29.
-6. a projection to full English Wikipedia from the measured per-unit costs.
+7. a projection to full English Wikipedia from the measured per-unit costs.
 
 Generated dumps and builds stay under the work folder (default `bench/out/`, ignored by git).
 This is a script, not a test.
@@ -36,6 +40,7 @@ from bench.harness import DEFAULT_DUMP, REPO_ROOT
 from bench.harness.measure import (
     SplitRun,
     child_env,
+    child_result,
     machine_ceiling,
     machine_facts,
     measure_split,
@@ -204,6 +209,80 @@ def section_scaling(dump: Path, times: int, workdir: Path, repeats: int) -> Sect
     return section
 
 
+# --------------------------------------------------------------------------- BM25 index build, 1 vs 2 workers
+
+
+def index_child(argv: list[str]) -> None:
+    """`python -m bench.scale _index VIEW INDEX_DIR WORKERS`: memtrain's BM25 index build, as the episode stage
+    runs it (its per-shard tasks on the local executor), timed per step; prints the index's digest."""
+    import hashlib
+
+    from memtrain_data.build_config import ExecutionSettings
+    from memtrain_data.episodes.bm25_index import build_bm25_index
+    from memtrain_data.episodes.build import index_task_runner
+    from memtrain_data.episodes.passages import PassageView
+    from memtrain_data.progress import NullProgress
+
+    view_path, index_dir, workers = Path(argv[0]), Path(argv[1]), int(argv[2])
+    shutil.rmtree(index_dir, ignore_errors=True)
+    shutil.rmtree(index_dir.with_name(index_dir.name + ".building"), ignore_errors=True)
+    runner = index_task_runner(ExecutionSettings(workers=workers), NullProgress())
+    steps: dict[str, float] = {}
+
+    def timed(step: str, task: Any, count: int, logs: Path) -> None:
+        started = time.perf_counter()
+        runner(step, task, count, logs)
+        steps[step] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    build_bm25_index(PassageView.open(view_path), index_dir, "bench", run_tasks=timed)
+    seconds = time.perf_counter() - started
+    digest = hashlib.sha256()
+    for path in sorted(p for p in index_dir.rglob("*") if p.is_file()):
+        digest.update(str(path.relative_to(index_dir)).encode() + b"\0" + path.read_bytes())
+    shards = len(json.loads((index_dir / "bm25.json").read_text())["shards"])
+    steps["merge and the rest"] = seconds - sum(steps.values())
+    print("RESULT " + json.dumps({"seconds": seconds, "steps": steps, "digest": digest.hexdigest(), "shards": shards}))
+
+
+def section_index(view: Path, passages: int, workdir: Path, repeats: int) -> tuple[Section, dict[str, Any]]:
+    section = Section(
+        f"S6. BM25 index build on the largest pool ({passages:,} passages), --workers 1 vs 2 (best of {repeats}), "
+        "and the machine's CPU loop",
+        ["workers", "shards", "seconds", "count s", "merge s", "weigh s", "peak RSS driver", "peak anon tree", "index digest"],
+    )
+    best: dict[int, dict[str, Any]] = {}
+    for _ in range(repeats):
+        for workers in (1, 2):
+            command, env = module_child("bench.scale", "_index", str(view), str(workdir / f"index-{workers}"), str(workers))
+            run = measure_split(command, env=env)
+            result = {**child_result(run.output), "run": run}
+            if workers not in best or result["seconds"] < best[workers]["seconds"]:
+                best[workers] = result
+    one, two = machine_ceiling(repeats + 1)
+    for workers, result in best.items():
+        steps = result["steps"]
+        section.rows.append(
+            [str(workers), str(result["shards"]), f"{result['seconds']:.1f}", f"{steps['count']:.1f}",
+             f"{steps['merge and the rest']:.1f}", f"{steps['weigh']:.1f}", mib(result["run"].driver_peak),
+             mib(result["run"].tree_anon_peak), result["digest"][:16]]
+        )  # fmt: skip
+    section.rows.append(["CPU loop, 1 / 2 processes", "-", f"{one:.2f} / {two:.2f}", "-", "-", "-", "-", "-", "-"])
+    machine = one / two
+    ratio = best[1]["seconds"] / best[2]["seconds"]
+    section.targets.append(
+        f"index build --workers 2 ÷ --workers 1 = {ratio:.2f}; machine CPU loop 2 ÷ 1 = {machine:.2f}; ratio ÷ machine "
+        f"= {ratio / machine:.2f} (target ≥ 0.90) {verdict(ratio / machine >= 0.9)}"
+    )
+    same = best[1]["digest"] == best[2]["digest"]
+    section.targets.append(f"index files of the 2-worker build identical to the 1-worker build's: {verdict(same)}")
+    section.notes.append(
+        "count and weigh are the per-shard task steps (a process per worker: its start-up and imports included); "
+        "merge and the rest = the driver's vocabulary merge, disk check and folder moves."
+    )
+    return section, {"passages": passages, **{f"workers_{w}": r for w, r in best.items()}}
+
+
 # --------------------------------------------------------------------------- retrieval engines
 
 
@@ -249,7 +328,8 @@ def engine_child(argv: list[str]) -> None:
         print("RESULT " + json.dumps({"seconds": time.perf_counter() - started}))
         return
 
-    from memtrain_data.episodes.retrieval import _tokenize, top_rows
+    from memtrain_data.episodes.bm25_index import tokenize
+    from memtrain_data.episodes.retrieval import top_rows
 
     pivots = [int(i) for i in np.linspace(0, len(view) - 1, QUERIES)]
     texts = [str(view.rows([pivot])[0]["text"]) for pivot in pivots]
@@ -259,7 +339,7 @@ def engine_child(argv: list[str]) -> None:
         model = bm25s.BM25.load(str(directory), mmap=True, show_progress=False)
 
         def related(pivot: int, text: str) -> list[int]:
-            ids = model.get_tokens_ids(_tokenize([text])[0])
+            ids = model.get_tokens_ids(tokenize([text])[0])
             return top_rows(model.get_scores_from_ids(ids), pivot, RELATED) if ids else []
 
     elif engine == "shards":
@@ -278,7 +358,7 @@ def engine_child(argv: list[str]) -> None:
         schema = index.schema
 
         def related(pivot: int, text: str) -> list[int]:
-            terms = [tantivy.Query.term_query(schema, "text", token) for token in _tokenize([text])[0]]
+            terms = [tantivy.Query.term_query(schema, "text", token) for token in tokenize([text])[0]]
             if not terms:
                 return []
             query = tantivy.Query.boolean_query([(tantivy.Occur.Should, term) for term in terms])
@@ -335,7 +415,7 @@ def section_engines(view: Path, passages: int, workdir: Path) -> Section:
 # --------------------------------------------------------------------------- projection
 
 
-def projection(measured: dict[int, dict[str, Any]]) -> list[str]:
+def projection(measured: dict[int, dict[str, Any]], index: dict[str, Any] | None = None) -> list[str]:
     large = measured[max(measured)]
     small = measured[min(measured)]
     run: SplitRun = large["run"]
@@ -346,29 +426,43 @@ def projection(measured: dict[int, dict[str, Any]]) -> list[str]:
     disk = {key: value * enwiki_passages for key, value in per_passage.items()}
     # pool stage: CPU seconds per article = task-phase seconds × workers ÷ articles (2 cores, loaded machine)
     pool_cpu_per_article = large["task_seconds"] * WORKERS / large["articles"]
-    index_per_passage = large["index_seconds"] / large["passages"]
-    vocabulary_bytes = ENWIKI_VOCABULARY * 255  # measured: ~255 B per distinct token at the index build's peak
     lines = [
         f"- measured on the {max(measured)}x build: {passages_per_article:.1f} passages per article, "
         f"{words_per_passage:.0f} words per passage; pool {per_passage['pool_bytes']:.0f} B, view "
         f"{per_passage['view_bytes']:.0f} B, BM25 index {per_passage['index_bytes']:.0f} B per passage; pool stage "
-        f"{pool_cpu_per_article * 1000:.0f} ms of CPU per article; index build {index_per_passage * 1e6:.0f} µs per passage "
-        "(one process).",
+        f"{pool_cpu_per_article * 1000:.0f} ms of CPU per article.",
         f"- enwiki ({ENWIKI_WORDS / 1e9:.1f}B words, ~{ENWIKI_ARTICLES / 1e6:.1f}M articles): ~{enwiki_passages / 1e6:.0f}M "
         f"passages; disk: pool {disk['pool_bytes'] / 1e9:.0f} GB, view {disk['view_bytes'] / 1e9:.0f} GB, BM25 index "
         f"{disk['index_bytes'] / 1e9:.0f} GB (plus the 22 GB dump).",
         f"- hours: pool stage {ENWIKI_ARTICLES * pool_cpu_per_article / 3600 / 16:.1f} h on 16 cores, "
-        f"{ENWIKI_ARTICLES * pool_cpu_per_article / 3600 / 64:.1f} h on 64 (CPU per article × articles ÷ cores); "
-        f"view + BM25 index (one process, streaming) {enwiki_passages * index_per_passage / 3600:.1f} h whatever the cores.",
+        f"{ENWIKI_ARTICLES * pool_cpu_per_article / 3600 / 64:.1f} h on 64 (CPU per article × articles ÷ cores).",
+    ]
+    if index and "workers_1" in index:
+        one = index["workers_1"]
+        tasks_per_passage = (one["steps"]["count"] + one["steps"]["weigh"]) / index["passages"]
+        serial_per_passage = one["steps"]["merge and the rest"] / index["passages"]
+        shards = enwiki_passages / 50_000
+
+        def hours(cores: int) -> float:
+            # the shard tasks divide over the cores (~1,000 shards: no straggler limit); the merge stays serial
+            return enwiki_passages * (tasks_per_passage / min(cores, shards) + serial_per_passage) / 3600
+
+        lines.append(
+            f"- BM25 index (S6, 1 worker): per-shard tasks {tasks_per_passage * 1e6:.0f} µs of CPU per passage, the "
+            f"driver's merge {serial_per_passage * 1e6:.1f} µs per passage → enwiki {hours(16):.1f} h on 16 cores, "
+            f"{hours(64):.1f} h on 64 (serial before: {enwiki_passages * (tasks_per_passage + serial_per_passage) / 3600:.1f} h "
+            "on any number). The merge's cost grows with the shards' distinct tokens summed, which the synthetic dump "
+            "(the same pages repeated) keeps low; enwiki's shards hold more distinct tokens each."
+        )
+    lines.append(
         f"- peak RSS: driver {mib(small['run'].driver_peak)} at {min(measured)}x and {mib(run.driver_peak)} at "
         f"{max(measured)}x, workers {mib(small['run'].workers_peak)} and {mib(run.workers_peak)} (RSS includes the "
         "memory-mapped pages of the view and the index that a process touched). Bounded by settings: view buckets of "
-        "100,000 rows, index shards of 50,000 rows. What still grows: the BM25 vocabulary's "
-        f"document frequencies in the driver while indexing (~{vocabulary_bytes / 2**30:.1f} GiB for an assumed "
-        f"{ENWIKI_VOCABULARY / 1e6:.0f}M distinct tokens; the synthetic dump repeats pages, so its vocabulary "
-        "does not grow and this term is not measured), and the episode plan (one entry per candidate pivot, "
-        f"~{enwiki_passages * 100 / 2**30:.0f} GiB of Python tuples at enwiki scale in the driver, estimated at ~100 B each).",
-    ]
+        "100,000 rows, index shards of 50,000 rows, plan buckets. What still grows with the input: the merged "
+        f"vocabulary's numpy arrays in the driver (~40 B per distinct token: ~{ENWIKI_VOCABULARY * 40 / 2**30:.1f} GiB "
+        f"for an assumed {ENWIKI_VOCABULARY / 1e6:.0f}M distinct tokens, against ~255 B per token in the Counter before; "
+        "the synthetic dump repeats pages, so its vocabulary does not grow and this term is not measured)."
+    )
     return lines
 
 
@@ -378,20 +472,22 @@ def projection(measured: dict[int, dict[str, Any]]) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--dump", type=Path, default=DEFAULT_DUMP, help="The small real dump to repeat.")
-    parser.add_argument("--times", type=int, nargs="+", default=[10, 100], help="Sizes to build, as multiples of the dump.")
+    parser.add_argument("--times", type=int, nargs="+", default=[100, 300], help="Sizes to build (S1), as multiples of the dump.")
+    parser.add_argument("--small-times", type=int, default=10, help="The dump size of the extraction and pool-scaling runs (S2, S3).")
     parser.add_argument("--workdir", type=Path, default=REPO_ROOT / "bench" / "out", help="Dumps and builds (kept).")
     parser.add_argument("--repeats", type=int, default=2, help="Runs per timing in S2/S3 (best kept).")
     parser.add_argument("--results", type=Path, help="Also write the tables as Markdown to this file.")
-    parser.add_argument("--skip", nargs="*", default=[], choices=["builds", "extraction", "scaling", "engines"])
+    parser.add_argument("--skip", nargs="*", default=[], choices=["builds", "extraction", "scaling", "index", "engines"])
     parser.add_argument("--engines-view", type=Path, help="Pool view for S4 (default: the largest build's).")
     args = parser.parse_args()
     facts = machine_facts()
     args.workdir.mkdir(parents=True, exist_ok=True)
     sizes = sorted(args.times)
-    needs_dumps = {"builds", "extraction", "scaling"} - set(args.skip)
-    dumps = {times: make_dump(args.dump, args.workdir, times) for times in sizes} if needs_dumps else {}
+    dumps = {times: make_dump(args.dump, args.workdir, times) for times in sizes} if "builds" not in args.skip else {}
+    small_dump = make_dump(args.dump, args.workdir, args.small_times) if {"extraction", "scaling"} - set(args.skip) else None
     sections: list[Section] = []
     measured: dict[int, dict[str, Any]] = {}
+    measured_index: dict[str, Any] = {}
     command = "python -m bench.scale " + " ".join(sys.argv[1:])
 
     def report(section: Section | None = None) -> None:
@@ -402,7 +498,7 @@ def main() -> None:
         if args.results:
             load = f"load average now: {' '.join(f'{value:.2f}' for value in os.getloadavg())}"
             text = render_markdown(sections, [*facts, load], command)
-            lines = projection(measured) if len(measured) > 1 else []
+            lines = projection(measured, measured_index) if len(measured) > 1 else []
             if lines:
                 text += "\n## S5. projection to full English Wikipedia (from the measured per-unit costs)\n\n"
                 text += "\n".join(lines) + "\n"
@@ -412,15 +508,21 @@ def main() -> None:
         section, measured = section_builds(dumps, args.workdir)
         report(section)
     if "extraction" not in args.skip:
-        report(section_extraction(dumps[sizes[0]], sizes[0], args.workdir, args.repeats))
+        report(section_extraction(small_dump, args.small_times, args.workdir, args.repeats))
     if "scaling" not in args.skip:
-        report(section_scaling(dumps[sizes[0]], sizes[0], args.workdir, args.repeats))
-    if "engines" not in args.skip:
-        view = args.engines_view or args.workdir / f"build-{sizes[-1]}x" / ".memtrain" / "index" / "passages.arrow"
+        report(section_scaling(small_dump, args.small_times, args.workdir, args.repeats))
+    largest_view = args.engines_view or args.workdir / f"build-{sizes[-1]}x" / ".memtrain" / "index" / "passages.arrow"
+    if "index" not in args.skip:
         from memtrain_data.episodes.passages import PassageView
 
-        report(section_engines(view, len(PassageView.open(view)), args.workdir))
-    for line in projection(measured) if len(measured) > 1 else []:
+        section, index_measured = section_index(largest_view, len(PassageView.open(largest_view)), args.workdir, args.repeats)
+        measured_index.update(index_measured)
+        report(section)
+    if "engines" not in args.skip:
+        from memtrain_data.episodes.passages import PassageView
+
+        report(section_engines(largest_view, len(PassageView.open(largest_view)), args.workdir))
+    for line in projection(measured, measured_index) if len(measured) > 1 else []:
         print(line)
     report()
     if args.results:
@@ -429,5 +531,7 @@ def main() -> None:
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "_engine":
         engine_child(sys.argv[2:])
+    elif len(sys.argv) > 1 and sys.argv[1] == "_index":
+        index_child(sys.argv[2:])
     else:
         main()

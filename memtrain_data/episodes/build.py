@@ -3,7 +3,8 @@
 The work split, chosen so that output never depends on `--workers`:
 
 1. The main process validates everything a worker would trip on (entity labels, tokenizer,
-   spaCy model, pool size), writes the canonical pool view, builds the retrieval index once,
+   spaCy model, pool size), writes the canonical pool view, builds the retrieval index once
+   (the BM25 shards as tasks on the stage's executor, see `bm25_index.py`),
    merges the pool's alias shards into a memory-mappable alias index (`aliases.py`), and
    writes the plan (`plan.py`: each split's candidate pivots in seeded order, and the split's
    pool rows, so documents draw only from their own split's pages).
