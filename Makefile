@@ -31,7 +31,7 @@ bench: $(STAMP)
 	$(BIN)/python -m pip install -q -r bench/requirements.txt
 	$(BIN)/python -m bench.run
 
-# 10x and 100x plain .bz2 dumps built end to end, retrieval engines compared, enwiki projection (~30 min)
+# 100x and 300x plain .bz2 dumps built end to end, BM25 index 1 vs 2 workers, retrieval engines compared, enwiki projection (~45 min)
 bench-scale: $(STAMP)
 	$(BIN)/python -m pip install -q -r bench/requirements.txt
 	HF_HUB_OFFLINE=1 $(BIN)/python -m bench.scale --results bench/out/SCALE.md
