@@ -511,16 +511,14 @@ def main() -> None:
         report(section_extraction(small_dump, args.small_times, args.workdir, args.repeats))
     if "scaling" not in args.skip:
         report(section_scaling(small_dump, args.small_times, args.workdir, args.repeats))
+    from memtrain_data.episodes.passages import PassageView
+
     largest_view = args.engines_view or args.workdir / f"build-{sizes[-1]}x" / ".memtrain" / "index" / "passages.arrow"
     if "index" not in args.skip:
-        from memtrain_data.episodes.passages import PassageView
-
         section, index_measured = section_index(largest_view, len(PassageView.open(largest_view)), args.workdir, args.repeats)
         measured_index.update(index_measured)
         report(section)
     if "engines" not in args.skip:
-        from memtrain_data.episodes.passages import PassageView
-
         report(section_engines(largest_view, len(PassageView.open(largest_view)), args.workdir))
     for line in projection(measured, measured_index) if len(measured) > 1 else []:
         print(line)
